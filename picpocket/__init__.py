@@ -1,0 +1,65 @@
+"""PicPocket: a photo library for photos kept as plain files.
+
+Create a library with `initialize`, open one with `load`; both return an
+object that implements `picpocket.api.PicPocket`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from picpocket.api import PicPocket
+from picpocket.backends import load_backend
+from picpocket.configuration import (
+    default_directory,
+    new_configuration,
+    read_configuration,
+    write_configuration,
+)
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+__all__ = ["PicPocket", "default_directory", "initialize", "load"]
+
+
+async def initialize(
+    directory: Path,
+    backend: str = "sqlite",
+    /,
+    *,
+    store_credentials: bool | None = None,
+    **connection_info: Any,
+) -> PicPocket:
+    """Create a library in `directory` and return its API object.
+
+    `connection_info` holds the backend's connection settings (psycopg's
+    host, port, user, password and dbname for PostgreSQL).
+    """
+    directory = Path(directory).expanduser()
+    backend_class = load_backend(backend)
+    connection = backend_class.parse_connection_info(
+        directory, store_credentials=store_credentials, **connection_info
+    )
+    configuration = new_configuration(backend, connection)
+    write_configuration(directory, configuration)
+    api = await backend_class.create(directory, configuration, connection_info)
+    logger.info("Created a %s library in %s", backend, directory)
+    return api
+
+
+async def load(
+    directory: Path, prompt: Callable[[], str] | None = None
+) -> PicPocket:
+    """Open the library in `directory`.
+
+    `prompt` returns the database password when the configuration does
+    not store one.
+    """
+    directory = Path(directory).expanduser()
+    configuration = read_configuration(directory)
+    backend_class = load_backend(configuration["backend"]["type"])
+    return await backend_class.open(directory, configuration, prompt)

@@ -1,0 +1,310 @@
+"""Image records: copying in, editing, tagging, moving and removing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from picpocket.database.base import (
+    Cursor,
+    DbApiBase,
+    check_rating,
+    check_text,
+    run_to_completion,
+)
+from picpocket.database.logic import Types
+from picpocket.database.tags import TagsMixin, normalize_tag
+from picpocket.errors import InvalidPathError, UnknownItemError
+from picpocket.files import copy_exclusive, move_exclusive, relative_inside, resolve_inside
+from picpocket.images import ImageFacts, read_image_facts
+from picpocket.internal_use import NotSupplied
+
+logger = logging.getLogger(__name__)
+
+FILE_COLUMNS = (
+    "hash",
+    "width",
+    "height",
+    "exif",
+    "creation_date",
+    "last_modified",
+)
+USER_COLUMNS = ("creator", "title", "caption", "alt", "rating")
+
+
+def modification_time(path: Path) -> datetime:
+    """Return a file's modification time in UTC, to the microsecond."""
+    nanoseconds = os.stat(path).st_mtime_ns
+    seconds, remainder = divmod(nanoseconds, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.replace(microsecond=remainder // 1000)
+
+
+def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
+    """Return the file name without extension, and the lowercase extension."""
+    suffix = relative.suffix
+    if not suffix or suffix == relative.name:
+        return relative.name, None
+    return relative.name[: -len(suffix)], suffix[1:].lower()
+
+
+class ImagesMixin(TagsMixin, DbApiBase):
+    """Change image records, and the files behind them where asked."""
+
+    def file_values(self, facts: ImageFacts, modified: datetime) -> list[Any]:
+        """Return the FILE_COLUMNS values to store for a file."""
+        adapt = self.sql.adapt
+        return [
+            facts.hash,
+            facts.width,
+            facts.height,
+            adapt(Types.JSON, facts.exif),
+            adapt(Types.DATETIME, facts.creation_date),
+            adapt(Types.DATETIME, modified),
+        ]
+
+    async def _insert_image(
+        self,
+        cursor: Cursor,
+        location_id: int,
+        relative: PurePosixPath,
+        file_values: Sequence[Any],
+        user_values: dict[str, Any],
+    ) -> int:
+        name, extension = split_name(relative)
+        columns = ("location", "path", "name", "extension", *FILE_COLUMNS, *user_values)
+        values = (location_id, relative.as_posix(), name, extension, *file_values)
+        row = await cursor.fetch_one(
+            f"INSERT INTO images ({', '.join(columns)}) VALUES "
+            f"({', '.join('?' * len(columns))}) RETURNING id",
+            (*values, *user_values.values()),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def _reachable_location(self, cursor: Cursor, name_or_id: str | int):
+        location = await self._location(cursor, name_or_id)
+        root = self.reachable_root(location)
+        if root is None:
+            raise InvalidPathError(
+                f"Location {location.name!r} is not reachable; attach the drive "
+                f"or call mount() with the folder it is at"
+            )
+        return location, root
+
+    async def add_image_copy(
+        self,
+        source: Path,
+        name_or_id: str | int,
+        destination: Path,
+        /,
+        *,
+        creator: str | None = None,
+        title: str | None = None,
+        caption: str | None = None,
+        alt: str | None = None,
+        rating: int | None = None,
+        tags: list[str] | None = None,
+    ) -> int:
+        """Copy an image file into a location and record it; return its id.
+
+        Raises:
+            InvalidPathError: the source is not a file, the destination
+                exists or leaves the location, or the location is unreachable.
+        """
+        source = Path(source)
+        if not source.is_file():
+            raise InvalidPathError(f"Cannot copy {source}: it is not an existing file")
+        for name, value in (("creator", creator), ("title", title), ("caption", caption), ("alt", alt)):
+            check_text(name, value)
+        check_rating(rating)
+        tag_names = [normalize_tag(tag) for tag in tags or []]
+        async with self.transaction(commit=False) as cursor:
+            location, root = await self._reachable_location(cursor, name_or_id)
+        relative = relative_inside(root, destination)
+        target = resolve_inside(root, relative)
+        user = {"creator": creator, "title": title, "caption": caption, "alt": alt,
+                "rating": rating}
+        image_id = await run_to_completion(
+            self._copy_and_record(source, target, location.id, relative, user, tag_names)
+        )
+        logger.info("Copied %s to %s as image %d", source, target, image_id)
+        return image_id
+
+    async def _copy_and_record(
+        self,
+        source: Path,
+        target: Path,
+        location_id: int,
+        relative: PurePosixPath,
+        user: dict[str, Any],
+        tag_names: list[str],
+    ) -> int:
+        await asyncio.to_thread(copy_exclusive, source, target)
+        try:
+            facts = await asyncio.to_thread(read_image_facts, target)
+            if user["creator"] is None:
+                user = {**user, "creator": facts.creator}
+            values = self.file_values(facts, modification_time(target))
+            async with self.transaction() as cursor:
+                image_id = await self._insert_image(
+                    cursor, location_id, relative, values, user
+                )
+                await self._apply_tags(cursor, [image_id], tag_names)
+        except BaseException:
+            # The copy is ours and unrecorded, so removing it loses nothing.
+            target.unlink(missing_ok=True)
+            raise
+        return image_id
+
+    async def edit_image(
+        self,
+        id: int,
+        *,
+        creator: str | NotSupplied | None = NotSupplied(),
+        title: str | NotSupplied | None = NotSupplied(),
+        caption: str | NotSupplied | None = NotSupplied(),
+        alt: str | NotSupplied | None = NotSupplied(),
+        rating: int | NotSupplied | None = NotSupplied(),
+    ) -> None:
+        """Edit an image's user metadata; None erases a value.
+
+        Raises:
+            UnknownItemError: no image has this id.
+        """
+        changes: dict[str, Any] = {}
+        for name, value in (("creator", creator), ("title", title), ("caption", caption), ("alt", alt)):
+            if not isinstance(value, NotSupplied):
+                check_text(name, value)
+                changes[name] = value
+        if not isinstance(rating, NotSupplied):
+            check_rating(rating)
+            changes["rating"] = rating
+        async with self.transaction() as cursor:
+            await self._expect_image(cursor, id)
+            if changes:
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                await cursor.execute(
+                    f"UPDATE images SET {assignments} WHERE id = ?", (*changes.values(), id)
+                )
+
+    async def _expect_image(self, cursor: Cursor, image_id: int) -> tuple[Any, ...]:
+        row = await cursor.fetch_one(
+            "SELECT id, location, path FROM images WHERE id = ?", (image_id,)
+        )
+        if row is None:
+            raise UnknownItemError(f"Image {image_id!r} not found")
+        return row
+
+    async def move_image(
+        self, id: int, path: Path, location: int | None = None
+    ) -> None:
+        """Move an image's file and record together; on failure neither moves.
+
+        When the file is already gone from its old place and present at
+        the new one, only the record is updated.
+        """
+        await run_to_completion(self._move_image(id, path, location))
+
+    async def _move_image(self, id: int, path: Path, location: int | None) -> None:
+        moved: tuple[Path, Path] | None = None
+        try:
+            async with self.transaction() as cursor:
+                current, target = await self._record_move(cursor, id, path, location)
+                if current.exists() or not target.exists():
+                    await asyncio.to_thread(move_exclusive, current, target)
+                    moved = (current, target)
+        except BaseException:
+            if moved is not None:
+                # The record did not change, so the file goes back.
+                await asyncio.to_thread(move_exclusive, moved[1], moved[0])
+            raise
+        logger.info("Moved image %d from %s to %s", id, current, target)
+
+    async def _record_move(
+        self, cursor: Cursor, id: int, path: Path, location: int | None
+    ) -> tuple[Path, Path]:
+        """Update the record of a move and return the old and new full paths."""
+        _, old_location_id, old_path = await self._expect_image(cursor, id)
+        _, old_root = await self._reachable_location(cursor, old_location_id)
+        new_location, new_root = await self._reachable_location(
+            cursor, old_location_id if location is None else location
+        )
+        relative = relative_inside(new_root, path)
+        target = resolve_inside(new_root, relative)
+        current = resolve_inside(old_root, old_path)
+        taken = await cursor.fetch_one(
+            "SELECT id FROM images WHERE location = ? AND path = ?",
+            (new_location.id, relative.as_posix()),
+        )
+        if taken is not None:
+            raise InvalidPathError(
+                f"Image {taken[0]} is already recorded at {target}; "
+                f"choose another destination"
+            )
+        if not current.exists() and not target.exists():
+            raise InvalidPathError(
+                f"The file of image {id} is missing from {current}; restore it "
+                f"or remove the image with remove_image()"
+            )
+        if current.exists() and target.exists():
+            raise InvalidPathError(
+                f"File {target} already exists; PicPocket never overwrites "
+                f"a file, so choose another destination"
+            )
+        name, extension = split_name(relative)
+        await cursor.execute(
+            "UPDATE images SET location = ?, path = ?, name = ?, extension = ? "
+            "WHERE id = ?",
+            (new_location.id, relative.as_posix(), name, extension, id),
+        )
+        return current, target
+
+    async def remove_image(self, id: int, *, delete: bool = False) -> None:
+        """Remove an image's record; with `delete`, remove the file first.
+
+        With `delete`, the record goes only after the file is gone (a
+        file already missing counts as gone).
+        """
+        await run_to_completion(self._remove_image(id, delete))
+
+    async def _remove_image(self, id: int, delete: bool) -> None:
+        async with self.transaction() as cursor:
+            row = await cursor.fetch_one("SELECT location, path FROM images WHERE id = ?", (id,))
+            if row is None:
+                return
+            if delete:
+                # The file goes first, so the record outlives it only when
+                # the commit fails; never the other way round.
+                _, root = await self._reachable_location(cursor, row[0])
+                full = resolve_inside(root, row[1])
+                try:
+                    await asyncio.to_thread(full.unlink)
+                    logger.info("Deleted file %s of image %d", full, id)
+                except FileNotFoundError:
+                    logger.info("File %s of image %d was already gone", full, id)
+            await self.ensure_foreign_keys(cursor)
+            await cursor.execute("DELETE FROM images WHERE id = ?", (id,))
+
+    async def _existing_paths(
+        self, cursor: Cursor, location_id: int
+    ) -> dict[str, tuple[int, datetime | None]]:
+        rows = await cursor.fetch_all(
+            "SELECT path, id, last_modified FROM images WHERE location = ?", (location_id,)
+        )
+        convert = self.sql.convert
+        return {path: (image_id, convert(Types.DATETIME, modified)) for path, image_id, modified in rows}
+
+    async def _update_file_facts(
+        self, cursor: Cursor, updates: Iterable[tuple[int, ImageFacts, datetime]]
+    ) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in FILE_COLUMNS)
+        await cursor.executemany(
+            f"UPDATE images SET {assignments} WHERE id = ?",
+            [(*self.file_values(facts, modified), image_id) for image_id, facts, modified in updates],
+        )

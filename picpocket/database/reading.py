@@ -1,0 +1,135 @@
+"""Reading image files in worker threads, in order, a bounded window at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple, TypeVar
+
+from picpocket.database.images import modification_time
+from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.files import walk_files
+from picpocket.images import ImageFacts, has_format, read_image_facts
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], object]
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class FileRead(NamedTuple):
+    """What a worker read of one file; facts is None when it vanished."""
+
+    path: Path
+    facts: ImageFacts | None
+    modified: datetime | None
+
+
+def worker_count() -> int:
+    """Return how many threads read files at once.
+
+    Hashing and Pillow's parsing release the GIL for most of their work,
+    so one thread a core keeps every core busy.
+    """
+    return max(2, os.cpu_count() or 2)
+
+
+def make_executor() -> Executor:
+    return ThreadPoolExecutor(worker_count(), thread_name_prefix="picpocket-read")
+
+
+def read_file(path: Path) -> FileRead:
+    """Read one file's facts, or return empty facts when it cannot be read."""
+    try:
+        modified = modification_time(path)
+        return FileRead(path, read_image_facts(path), modified)
+    except OSError as error:
+        logger.warning("Skipping %s: %s", path, error)
+        return FileRead(path, None, None)
+
+
+async def map_in_order(
+    executor: Executor,
+    function: Callable[[Item], Result],
+    items: Iterable[Item],
+    window: int,
+) -> AsyncIterator[Result]:
+    """Yield function(item) for each item, run in the executor, in order.
+
+    At most `window` calls are in flight, so memory stays bounded on a
+    large import; when the consumer stops early, queued calls are dropped.
+    """
+    loop = asyncio.get_running_loop()
+    queue: Iterator[Item] = iter(items)
+    pending: deque[asyncio.Future[Result]] = deque()
+
+    def submit_next() -> None:
+        for item in queue:
+            pending.append(loop.run_in_executor(executor, function, item))
+            return
+
+    try:
+        for _ in range(window):
+            submit_next()
+        while pending:
+            result = await pending.popleft()
+            submit_next()
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def candidate_files(
+    root: Path, formats: frozenset[str]
+) -> list[tuple[PurePosixPath, datetime]]:
+    """List the files under root with an accepted suffix, with their mtimes.
+
+    Names that are not valid Unicode cannot be stored as text, so they
+    are logged and skipped.
+    """
+    found = []
+    for path in walk_files(root):
+        if not has_format(path, formats):
+            continue
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+        try:
+            relative.as_posix().encode("utf-8")
+        except UnicodeEncodeError:
+            logger.warning("Skipping %r: its name is not valid Unicode", str(path))
+            continue
+        try:
+            found.append((relative, modification_time(path)))
+        except OSError as error:
+            logger.warning("Skipping %s: %s", path, error)
+    return found
+
+
+def report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputValidationError(
+            f"batch_size must be a whole number of 1 or more, got {batch_size!r}"
+        )
+    return batch_size
+
+
+def check_root_present(root: Path, location_name: str, saved: int) -> None:
+    """Raise InvalidPathError when a location's folder disappeared mid-run."""
+    if not root.is_dir():
+        raise InvalidPathError(
+            f"Location {location_name!r} at {root} disappeared while it was "
+            f"being read ({saved} images were saved); reattach it and run "
+            f"the import again to continue"
+        )

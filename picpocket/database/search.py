@@ -1,0 +1,216 @@
+"""Searching, counting and fetching images."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from picpocket.database.base import IMAGE_COLUMNS, Cursor, DbApiBase, placeholders
+from picpocket.database.logic import Comparison
+from picpocket.database.tags import normalize_tag, tag_match_condition
+from picpocket.database.types import Image
+from picpocket.errors import InputValidationError
+
+_ORDER_KEY = re.compile(r"^(?P<descending>-)?(?P<first>!)?(?P<name>[a-z_]+)(?P<last>!)?$")
+
+
+def _tag_subquery(names: list[str]) -> tuple[str, list[str]]:
+    condition, params = tag_match_condition("tags.name", names)
+    return (
+        "SELECT image_tags.image FROM image_tags JOIN tags "
+        f"ON tags.id = image_tags.tag WHERE {condition}",
+        params,
+    )
+
+
+def _tag_list(argument: str, tags: list[str] | None) -> list[str]:
+    if isinstance(tags, str):
+        raise InputValidationError(
+            f"{argument} takes a list of tags, got the single string {tags!r}"
+        )
+    return [normalize_tag(tag) for tag in tags or []]
+
+
+class SearchMixin(DbApiBase):
+    """Filter, order and page through images."""
+
+    async def _where(
+        self,
+        cursor: Cursor,
+        filter: Comparison | None,
+        tagged: bool | None,
+        any_tags: list[str] | None,
+        all_tags: list[str] | None,
+        no_tags: list[str] | None,
+        reachable: bool | None,
+    ) -> tuple[str, list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if filter is not None:
+            if not isinstance(filter, Comparison):
+                raise InputValidationError(
+                    f"filter must be a Comparison such as Text or And, got {filter!r}"
+                )
+            condition, values = filter.compile(self.sql, self.image_columns())
+            conditions.append(condition)
+            params.extend(values)
+        if tagged is not None:
+            negation = "" if tagged else "NOT "
+            conditions.append(f"images.id {negation}IN (SELECT image FROM image_tags)")
+        if any_tags:
+            subquery, values = _tag_subquery(_tag_list("any_tags", any_tags))
+            conditions.append(f"images.id IN ({subquery})")
+            params.extend(values)
+        for tag in _tag_list("all_tags", all_tags):
+            subquery, values = _tag_subquery([tag])
+            conditions.append(f"images.id IN ({subquery})")
+            params.extend(values)
+        if no_tags:
+            subquery, values = _tag_subquery(_tag_list("no_tags", no_tags))
+            conditions.append(f"images.id NOT IN ({subquery})")
+            params.extend(values)
+        if reachable is not None:
+            roots = await self._reachable_roots(cursor)
+            ids = sorted(roots)
+            negation = "" if reachable else "NOT "
+            if ids:
+                conditions.append(
+                    f"images.location {negation}IN ({placeholders(len(ids))})"
+                )
+                params.extend(ids)
+            elif reachable:
+                conditions.append("1 = 0")
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return where, params
+
+    def _order_by(self, order: tuple[str, ...] | None) -> str:
+        if order is None:
+            return " ORDER BY images.id"
+        if isinstance(order, str):
+            raise InputValidationError(
+                f"order takes a tuple of property names, got the string {order!r}"
+            )
+        columns = self.image_columns()
+        terms = []
+        for key in order:
+            if key == "random":
+                terms.append("random()")
+                continue
+            match = _ORDER_KEY.match(key) if isinstance(key, str) else None
+            if match is None or match["name"] not in columns or (
+                match["first"] and match["last"]
+            ):
+                known = ", ".join(sorted(columns))
+                raise InputValidationError(
+                    f"Invalid order key {key!r}; use a property ({known}) or "
+                    f"'random', with '-' before it for descending and '!' "
+                    f"before or after it to put missing values first or last"
+                )
+            direction = "DESC" if match["descending"] else "ASC"
+            nulls = "FIRST" if match["first"] else "LAST"
+            expression = columns[match["name"]].expression
+            terms.append(f"{expression} {direction} NULLS {nulls}")
+        if "random" not in order:
+            # A final key on id makes ties come back in the same order.
+            terms.append("images.id")
+        return " ORDER BY " + ", ".join(terms)
+
+    def _page(self, limit: int | None, offset: int | None) -> str:
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputValidationError(
+                    f"{name} must be a whole number of 0 or more, got {value!r}"
+                )
+        return self.sql.limit_offset(limit, offset)
+
+    async def count_images(
+        self,
+        filter: Comparison | None = None,
+        tagged: bool | None = None,
+        any_tags: list[str] | None = None,
+        all_tags: list[str] | None = None,
+        no_tags: list[str] | None = None,
+        reachable: bool | None = None,
+    ) -> int:
+        """Return how many images match the criteria."""
+        async with self.transaction(commit=False) as cursor:
+            where, params = await self._where(
+                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
+            )
+            row = await cursor.fetch_one(f"SELECT count(*) FROM images{where}", params)
+        return 0 if row is None else int(row[0])
+
+    async def get_image_ids(
+        self,
+        filter: Comparison | None = None,
+        *,
+        tagged: bool | None = None,
+        any_tags: list[str] | None = None,
+        all_tags: list[str] | None = None,
+        no_tags: list[str] | None = None,
+        order: tuple[str, ...] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        reachable: bool | None = None,
+    ) -> list[int]:
+        """Return the ids of matching images, ordered and paged."""
+        tail = self._order_by(order) + self._page(limit, offset)
+        async with self.transaction(commit=False) as cursor:
+            where, params = await self._where(
+                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
+            )
+            rows = await cursor.fetch_all(f"SELECT images.id FROM images{where}{tail}", params)
+        return [int(row[0]) for row in rows]
+
+    async def search_images(
+        self,
+        filter: Comparison | None = None,
+        *,
+        tagged: bool | None = None,
+        any_tags: list[str] | None = None,
+        all_tags: list[str] | None = None,
+        no_tags: list[str] | None = None,
+        order: tuple[str, ...] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        reachable: bool | None = None,
+    ) -> list[Image]:
+        """Return matching images, ordered and paged (without their tags)."""
+        tail = self._order_by(order) + self._page(limit, offset)
+        columns = ", ".join(f"images.{column}" for column in IMAGE_COLUMNS)
+        async with self.transaction(commit=False) as cursor:
+            where, params = await self._where(
+                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
+            )
+            rows = await cursor.fetch_all(f"SELECT {columns} FROM images{where}{tail}", params)
+            roots = await self._reachable_roots(cursor)
+        return [self._image_from_row(row, roots) for row in rows]
+
+    async def get_image(self, id: int, tags: bool = False) -> Image | None:
+        """Return an image by id, with its tags when `tags` is true."""
+        async with self.transaction(commit=False) as cursor:
+            images = await self._images_by_ids(cursor, [id], tags=tags)
+        return images[0] if images else None
+
+    async def find_image(self, path: Path, tags: bool = False) -> Image | None:
+        """Return the image stored at a full path, if PicPocket knows it."""
+        target = Path(os.path.abspath(Path(path).expanduser()))
+        async with self.transaction(commit=False) as cursor:
+            roots = await self._reachable_roots(cursor)
+            for location_id, root in roots.items():
+                try:
+                    relative = target.relative_to(os.path.abspath(root))
+                except ValueError:
+                    continue
+                row = await cursor.fetch_one(
+                    "SELECT id FROM images WHERE location = ? AND path = ?",
+                    (location_id, PurePosixPath(relative).as_posix()),
+                )
+                if row is not None:
+                    images = await self._images_by_ids(cursor, [row[0]], tags=tags)
+                    return images[0] if images else None
+        return None

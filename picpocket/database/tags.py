@@ -1,0 +1,276 @@
+"""Nested tags such as `bird/goose/Canada Goose`, and tagging images."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from picpocket.database.base import Cursor, DbApiBase, chunked, placeholders
+from picpocket.database.types import Tag
+from picpocket.errors import InputValidationError, UnknownItemError
+from picpocket.internal_use import NotSupplied
+
+logger = logging.getLogger(__name__)
+
+SEPARATOR = "/"
+
+
+def normalize_tag(tag: object) -> str:
+    """Return the tag without leading or trailing slashes, or raise.
+
+    Raises:
+        InputValidationError: the tag is not text, is empty or has an
+            empty level (`a//b`).
+    """
+    if not isinstance(tag, str):
+        raise InputValidationError(f"A tag must be text, got {tag!r}")
+    name = tag.strip(SEPARATOR)
+    if not name or any(not level for level in name.split(SEPARATOR)):
+        raise InputValidationError(
+            f"Tag {tag!r} is empty or has an empty level; write levels "
+            f"separated by single slashes, like 'bird/goose'"
+        )
+    return name
+
+
+def descendant_range(name: str) -> tuple[str, str]:
+    """Return bounds that enclose exactly the names of a tag's descendants.
+
+    Every descendant starts with `name/`, and '0' is the character after
+    '/', so the names sort strictly between `name/` and `name0` in a
+    byte-wise collation. This uses the tag index, unlike LIKE.
+    """
+    return name + SEPARATOR, name + chr(ord(SEPARATOR) + 1)
+
+
+def tag_match_condition(column: str, names: Sequence[str]) -> tuple[str, list[str]]:
+    """Return a condition on `column` matching the tags or their descendants."""
+    conditions, params = [], []
+    for name in names:
+        low, high = descendant_range(name)
+        conditions.append(f"{column} = ? OR ({column} > ? AND {column} < ?)")
+        params.extend((name, low, high))
+    return " OR ".join(f"({condition})" for condition in conditions), params
+
+
+class TagsMixin(DbApiBase):
+    """Create, rename, remove and apply tags."""
+
+    async def _ensure_tag(self, cursor: Cursor, name: str) -> int:
+        row = await cursor.fetch_one(
+            "INSERT INTO tags (name, depth) VALUES (?, ?) ON CONFLICT (name) "
+            "DO UPDATE SET depth = excluded.depth RETURNING id",
+            (name, name.count(SEPARATOR)),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def _apply_tags(
+        self, cursor: Cursor, image_ids: Sequence[int], names: Iterable[str]
+    ) -> None:
+        for name in names:
+            tag_id = await self._ensure_tag(cursor, name)
+            try:
+                await cursor.executemany(
+                    "INSERT INTO image_tags (image, tag) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [(image_id, tag_id) for image_id in image_ids],
+                )
+            except self.integrity_errors:
+                raise UnknownItemError(
+                    f"Cannot tag {name!r}: at least one of the images "
+                    f"{list(image_ids)[:10]} does not exist"
+                ) from None
+
+    async def add_tag(
+        self, tag: str, description: str | NotSupplied | None = NotSupplied()
+    ) -> None:
+        """Add a tag, or update its description when one is given."""
+        name = normalize_tag(tag)
+        if not isinstance(description, (NotSupplied, str, type(None))):
+            raise InputValidationError(
+                f"A tag description must be text or None, got {description!r}"
+            )
+        async with self.transaction() as cursor:
+            tag_id = await self._ensure_tag(cursor, name)
+            if not isinstance(description, NotSupplied):
+                await cursor.execute(
+                    "UPDATE tags SET description = ? WHERE id = ?",
+                    (description, tag_id),
+                )
+
+    async def tag_image(self, id: int, tag: str) -> None:
+        """Apply a tag to an image (its parents are implied, not applied)."""
+        await self.tag_images([id], tag)
+
+    async def untag_image(self, id: int, tag: str) -> None:
+        """Remove a tag from an image; removing an absent tag is fine."""
+        await self.untag_images([id], tag)
+
+    async def tag_images(self, ids: Iterable[int], tag: str) -> None:
+        """Apply one tag to many images in one transaction.
+
+        Raises:
+            UnknownItemError: an id names no image; nothing is tagged.
+        """
+        name = normalize_tag(tag)
+        image_ids = list(dict.fromkeys(ids))
+        async with self.transaction() as cursor:
+            await self._apply_tags(cursor, image_ids, [name])
+
+    async def untag_images(self, ids: Iterable[int], tag: str) -> None:
+        """Remove one tag from many images in one transaction."""
+        name = normalize_tag(tag)
+        image_ids = list(dict.fromkeys(ids))
+        async with self.transaction() as cursor:
+            row = await cursor.fetch_one("SELECT id FROM tags WHERE name = ?", (name,))
+            if row is None:
+                return
+            for chunk in chunked(image_ids):
+                await cursor.execute(
+                    f"DELETE FROM image_tags WHERE tag = ? "
+                    f"AND image IN ({placeholders(len(chunk))})",
+                    (row[0], *chunk),
+                )
+
+    async def move_tag(self, current: str, new: str, /, cascade: bool = True) -> int:
+        """Rename a tag (and by default its descendants); return how many moved.
+
+        A tag that already has the new name absorbs the moved one: its
+        images gain the moved tag's images, and its description is kept.
+        """
+        old_name, new_name = normalize_tag(current), normalize_tag(new)
+        if old_name == new_name:
+            return 0
+        async with self.transaction() as cursor:
+            moves = await self._tags_to_move(cursor, old_name, new_name, cascade)
+            await self._rename_parked(cursor, moves)
+        logger.info("Moved %d tags from %r to %r", len(moves), old_name, new_name)
+        return len(moves)
+
+    async def _tags_to_move(
+        self, cursor: Cursor, old_name: str, new_name: str, cascade: bool
+    ) -> list[tuple[int, str, str]]:
+        condition, params = ("name = ?", [old_name])
+        if cascade:
+            condition, params = tag_match_condition("name", [old_name])
+        rows = await cursor.fetch_all(
+            f"SELECT id, name FROM tags WHERE {condition}", params
+        )
+        return [
+            (tag_id, name, new_name + name[len(old_name) :]) for tag_id, name in rows
+        ]
+
+    async def _rename_parked(
+        self, cursor: Cursor, moves: list[tuple[int, str, str]]
+    ) -> None:
+        # Park every moved tag under a unique name first, so that a target
+        # name that is itself about to move is never merged by mistake.
+        # Real tag names never start with a slash, so parked names cannot
+        # collide with them.
+        parking = f"/move-{uuid.uuid4().hex}-"
+        for tag_id, _old, _new in moves:
+            await cursor.execute(
+                "UPDATE tags SET name = ? WHERE id = ?", (f"{parking}{tag_id}", tag_id)
+            )
+        for tag_id, _old, target in moves:
+            existing = await cursor.fetch_one(
+                "SELECT id FROM tags WHERE name = ?", (target,)
+            )
+            if existing is None:
+                await cursor.execute(
+                    "UPDATE tags SET name = ?, depth = ? WHERE id = ?",
+                    (target, target.count(SEPARATOR), tag_id),
+                )
+                continue
+            await cursor.execute(
+                "INSERT INTO image_tags (image, tag) SELECT image, ? FROM image_tags "
+                "WHERE tag = ? ON CONFLICT DO NOTHING",
+                (existing[0], tag_id),
+            )
+            await cursor.execute("DELETE FROM image_tags WHERE tag = ?", (tag_id,))
+            await cursor.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+
+    async def remove_tag(self, tag: str, cascade: bool = False) -> None:
+        """Remove a tag from the library and from every image.
+
+        With `cascade`, remove its descendants as well.
+        """
+        name = normalize_tag(tag)
+        condition, params = ("name = ?", [name])
+        if cascade:
+            condition, params = tag_match_condition("name", [name])
+        async with self.transaction() as cursor:
+            await self.ensure_foreign_keys(cursor)
+            rows = await cursor.fetch_all(f"SELECT id FROM tags WHERE {condition}", params)
+            for (tag_id,) in rows:
+                await cursor.execute("DELETE FROM image_tags WHERE tag = ?", (tag_id,))
+                await cursor.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        logger.info("Removed %d tags under %r", len(rows), name)
+
+    async def get_tag(self, tag: str, children: bool = False) -> Tag:
+        """Return a tag with its description (and the names one level below).
+
+        A tag that was never created returns a Tag whose id is None.
+        """
+        name = normalize_tag(tag)
+        async with self.transaction(commit=False) as cursor:
+            row = await cursor.fetch_one(
+                "SELECT id, description FROM tags WHERE name = ?", (name,)
+            )
+            child_names = None
+            if children:
+                low, high = descendant_range(name)
+                rows = await cursor.fetch_all(
+                    "SELECT name FROM tags WHERE name > ? AND name < ?", (low, high)
+                )
+                child_names = {
+                    low + descendant[len(low) :].split(SEPARATOR)[0]
+                    for (descendant,) in rows
+                }
+        if row is None:
+            return Tag(name=name, children=child_names)
+        return Tag(name=name, id=row[0], description=row[1], children=child_names)
+
+    async def all_tag_names(self) -> set[str]:
+        """Return the names of every tag the library has."""
+        async with self.transaction(commit=False) as cursor:
+            rows = await cursor.fetch_all("SELECT name FROM tags")
+        return {name for (name,) in rows}
+
+    async def all_tags(self) -> dict[str, Any]:
+        """Return the tag tree: {name: {"description": ..., "children": {...}}}.
+
+        Parents that are only implied by their descendants appear with a
+        description of None.
+        """
+        async with self.transaction(commit=False) as cursor:
+            rows = await cursor.fetch_all("SELECT name, description FROM tags")
+        tree: dict[str, Any] = {}
+        for name, description in sorted(rows):
+            level = tree
+            node: dict[str, Any] = {}
+            for part in name.split(SEPARATOR):
+                node = level.setdefault(part, {"description": None, "children": {}})
+                level = node["children"]
+            node["description"] = description
+        return tree
+
+    async def get_tag_set(self, *image_ids: int, minimum: int = 1) -> dict[str, int]:
+        """Return the tags on any of the images, with how many images have each."""
+        counts: dict[str, int] = {}
+        unique_ids = list(dict.fromkeys(image_ids))
+        async with self.transaction(commit=False) as cursor:
+            for chunk in chunked(unique_ids):
+                rows = await cursor.fetch_all(
+                    "SELECT tags.name, count(*) FROM image_tags "
+                    "JOIN tags ON tags.id = image_tags.tag "
+                    f"WHERE image_tags.image IN ({placeholders(len(chunk))}) "
+                    "GROUP BY tags.name",
+                    chunk,
+                )
+                for name, count in rows:
+                    counts[name] = counts.get(name, 0) + int(count)
+        return {name: count for name, count in counts.items() if count >= minimum}

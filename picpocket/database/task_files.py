@@ -1,0 +1,108 @@
+"""The file side of running a task: finding source files and copying them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from picpocket.database.images import modification_time
+from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.files import copy_exclusive, resolve_inside, walk_files
+from picpocket.images import ImageFacts, has_format, hash_image, read_image_facts
+from picpocket.tasks import PathPart, find_source_folders, format_destination
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file a task found, with its place in the order the task met it."""
+
+    path: Path
+    directory: str  # folder relative to the source root, '' at the root
+    index: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What happened to one source file.
+
+    status is 'copied', 'present' (an identical file is already at the
+    destination), 'conflict' (a different file is there) or 'failed'.
+    """
+
+    source: SourceFile
+    status: str
+    relative: PurePosixPath | None = None
+    facts: ImageFacts | None = None
+    modified: datetime | None = None
+
+
+def find_source_files(
+    root: Path,
+    parts: list[PathPart],
+    formats: frozenset[str],
+    since: datetime | None,
+) -> list[SourceFile]:
+    """List the files a task would copy, in the order it meets them."""
+    found: list[SourceFile] = []
+    seen: set[Path] = set()
+    for folder in find_source_folders(root, parts, since):
+        for path in walk_files(folder):
+            if path in seen or not has_format(path, formats):
+                continue
+            seen.add(path)
+            if since is not None and _older_than(path, since):
+                continue
+            directory = path.parent.relative_to(root).as_posix()
+            found.append(SourceFile(path, "" if directory == "." else directory, len(found) + 1))
+    return found
+
+
+def _older_than(path: Path, since: datetime) -> bool:
+    try:
+        return modification_time(path) < since.astimezone()
+    except OSError as error:
+        logger.warning("Skipping %s: %s", path, error)
+        return True
+
+
+def transfer_file(
+    source: SourceFile, template: str, destination_root: Path
+) -> Transfer:
+    """Copy one source file to its rendered destination, never overwriting.
+
+    Raises:
+        OSError: the source or destination drive failed; the caller checks
+            whether a drive disappeared.
+    """
+    facts = read_image_facts(source.path)
+    date = modification_time(source.path).astimezone()
+    try:
+        relative = format_destination(
+            template,
+            directory=source.directory,
+            file=source.path.name,
+            date=date,
+            hash=facts.hash or "",
+            index=source.index,
+        )
+        target = resolve_inside(destination_root, relative)
+    except (InputValidationError, InvalidPathError) as error:
+        logger.warning("Not copying %s: %s", source.path, error)
+        return Transfer(source, "failed")
+    if target.exists():
+        if hash_image(target) == facts.hash:
+            return Transfer(source, "present", relative, facts, modification_time(target))
+        logger.warning(
+            "Not copying %s: a different file already exists at %s", source.path, target
+        )
+        return Transfer(source, "conflict", relative)
+    try:
+        copy_exclusive(source.path, target)
+    except InvalidPathError as error:
+        logger.warning("Not copying %s: %s", source.path, error)
+        return Transfer(source, "conflict", relative)
+    return Transfer(source, "copied", relative, facts, modification_time(target))

@@ -1,0 +1,274 @@
+"""Tasks: stored imports that copy new photos from a source location."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import aclosing
+from datetime import UTC, datetime
+from typing import Any
+
+from picpocket.database.base import Cursor, Row, check_text
+from picpocket.database.importer import ImporterMixin
+from picpocket.database.logic import Types
+from picpocket.database.reading import (
+    Progress,
+    check_root_present,
+    map_in_order,
+    report,
+    worker_count,
+)
+from picpocket.database.tags import normalize_tag
+from picpocket.database.task_files import Transfer, find_source_files, transfer_file
+from picpocket.database.types import Task
+from picpocket.errors import InputValidationError, UnknownItemError
+from picpocket.images import normalize_formats
+from picpocket.tasks import (
+    DEFAULT_DESTINATION_FORMAT,
+    parse_source_path,
+    serialize_source_path,
+    validate_destination_format,
+)
+
+logger = logging.getLogger(__name__)
+
+_TASK_SELECT = (
+    "SELECT tasks.id, tasks.name, tasks.source, tasks.destination, "
+    "tasks.description, tasks.configuration, task_invocations.last_ran "
+    "FROM tasks LEFT JOIN task_invocations ON task_invocations.task = tasks.id"
+)
+_WRITE_BATCH = 100
+
+
+class TasksMixin(ImporterMixin):
+    """Define, list, remove and run tasks."""
+
+    def _task_from_row(self, row: Row) -> Task:
+        identifier, name, source, destination, description, configuration, last_ran = row
+        settings = self.sql.convert(Types.JSON, configuration)
+        formats = settings.get("file_formats")
+        return Task(
+            id=identifier,
+            name=name,
+            source=source,
+            destination=destination,
+            description=description,
+            creator=settings.get("creator"),
+            tags=list(settings.get("tags") or []),
+            source_path=settings.get("source_path"),
+            destination_format=settings.get("destination_format"),
+            file_formats=None if formats is None else set(formats),
+            last_ran=self.sql.convert(Types.DATETIME, last_ran),
+        )
+
+    async def add_task(
+        self,
+        name: str,
+        source: str | int,
+        destination: str | int,
+        *,
+        description: str | None = None,
+        creator: str | None = None,
+        tags: list[str] | None = None,
+        source_path: str | None = None,
+        destination_format: str | None = None,
+        file_formats: set[str] | None = None,
+        force: bool = False,
+    ) -> int:
+        """Define a task that copies images from source to destination.
+
+        Raises:
+            InputValidationError: the name is taken (without `force`), a
+                location has the wrong role, or a path or format is invalid.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise InputValidationError(f"A task name must be non-empty text, got {name!r}")
+        check_text("description", description)
+        check_text("creator", creator)
+        settings = {
+            "creator": creator,
+            "tags": [normalize_tag(tag) for tag in tags or []],
+            "source_path": None if source_path is None
+            else serialize_source_path(parse_source_path(source_path)),
+            "destination_format": destination_format,
+            "file_formats": None if file_formats is None
+            else sorted(normalize_formats(file_formats)),
+        }
+        if destination_format is not None:
+            validate_destination_format(destination_format)
+        async with self.transaction() as cursor:
+            source_location = await self._location(cursor, source)
+            destination_location = await self._location(cursor, destination)
+            if not source_location.source:
+                raise InputValidationError(
+                    f"Location {source_location.name!r} is not a source; edit it "
+                    f"with source=True to import from it"
+                )
+            if not destination_location.destination:
+                raise InputValidationError(
+                    f"Location {destination_location.name!r} is not a destination; "
+                    f"edit it with destination=True to copy into it"
+                )
+            values = (description, source_location.id, destination_location.id,
+                      self.sql.adapt(Types.JSON, settings))
+            return await self._store_task(cursor, name, values, force)
+
+    async def _store_task(
+        self, cursor: Cursor, name: str, values: tuple[Any, ...], force: bool
+    ) -> int:
+        row = await cursor.fetch_one("SELECT id FROM tasks WHERE name = ?", (name,))
+        if row is not None and not force:
+            raise InputValidationError(
+                f"A task named {name!r} already exists; pass force=True to replace it"
+            )
+        if row is not None:
+            await cursor.execute(
+                "UPDATE tasks SET description = ?, source = ?, destination = ?, "
+                "configuration = ? WHERE id = ?",
+                (*values, row[0]),
+            )
+            # A changed definition should look at every file again.
+            await cursor.execute("DELETE FROM task_invocations WHERE task = ?", (row[0],))
+            logger.info("Replaced task %r", name)
+            return int(row[0])
+        row = await cursor.fetch_one(
+            "INSERT INTO tasks (name, description, source, destination, configuration) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (name, *values),
+        )
+        assert row is not None
+        logger.info("Added task %r", name)
+        return int(row[0])
+
+    async def remove_task(self, name: str) -> None:
+        """Remove a task; removing an unknown task is fine."""
+        async with self.transaction() as cursor:
+            await self.ensure_foreign_keys(cursor)
+            await cursor.execute("DELETE FROM tasks WHERE name = ?", (name,))
+
+    async def get_task(self, name: str) -> Task | None:
+        """Return a task's definition, or None when there is no such task."""
+        async with self.transaction(commit=False) as cursor:
+            row = await cursor.fetch_one(f"{_TASK_SELECT} WHERE tasks.name = ?", (name,))
+        return None if row is None else self._task_from_row(row)
+
+    async def list_tasks(self) -> list[Task]:
+        """Return every task, by name."""
+        async with self.transaction(commit=False) as cursor:
+            return await self._all_tasks(cursor)
+
+    async def _all_tasks(self, cursor: Cursor) -> list[Task]:
+        rows = await cursor.fetch_all(f"{_TASK_SELECT} ORDER BY tasks.name")
+        return [self._task_from_row(row) for row in rows]
+
+    async def run_task(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        full: bool = False,
+        tags: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[int]:
+        """Copy the source's new images into the destination; return their ids.
+
+        Without `full`, folders and files dated before `since` (by default
+        the task's last run) are skipped. Existing files are never
+        overwritten: an identical file already at the destination is
+        recorded if needed, a different one is logged and left alone.
+        """
+        started = datetime.now(UTC)
+        task = await self.get_task(name)
+        if task is None:
+            raise UnknownItemError(f"Task {name!r} not found; list_tasks() shows the known ones")
+        run_tags = list(dict.fromkeys(task.tags + [normalize_tag(tag) for tag in tags or []]))
+        async with self.transaction(commit=False) as cursor:
+            source, source_root = await self._reachable_location(cursor, task.source)
+            destination, destination_root = await self._reachable_location(
+                cursor, task.destination
+            )
+        cutoff = None if full else (since or task.last_ran)
+        parts = parse_source_path(task.source_path or "")
+        formats = normalize_formats(task.file_formats)
+        files = await asyncio.to_thread(find_source_files, source_root, parts, formats, cutoff)
+        template = task.destination_format or DEFAULT_DESTINATION_FORMAT
+        logger.info("Running task %r: %d files since %s", name, len(files), cutoff)
+        report(progress, 0, len(files))
+        imported: list[int] = []
+        batch: list[Transfer] = []
+        transfers = map_in_order(
+            self.reader(),
+            lambda item: _transfer_or_none(item, template, destination_root),
+            files,
+            window=max(8, 4 * worker_count()),
+        )
+        async with aclosing(transfers):
+            async for done, transfer in _counted(transfers):
+                if transfer is None:
+                    check_root_present(source_root, source.name, len(imported))
+                    check_root_present(destination_root, destination.name, len(imported))
+                elif transfer.facts is not None:
+                    batch.append(transfer)
+                if len(batch) >= _WRITE_BATCH:
+                    imported += await self._record_transfers(destination.id, batch, task, run_tags)
+                    batch = []
+                report(progress, done, len(files))
+        imported += await self._record_transfers(destination.id, batch, task, run_tags)
+        await self._mark_task_run(task.id, started)
+        logger.info("Task %r imported %d images", name, len(imported))
+        return imported
+
+    async def _record_transfers(
+        self, location_id: int, batch: list[Transfer], task: Task, tags: list[str]
+    ) -> list[int]:
+        imported: list[int] = []
+        if not batch:
+            return imported
+        async with self.transaction() as cursor:
+            for transfer in batch:
+                assert transfer.relative is not None and transfer.facts is not None
+                assert transfer.modified is not None
+                row = await cursor.fetch_one(
+                    "SELECT id FROM images WHERE location = ? AND path = ?",
+                    (location_id, transfer.relative.as_posix()),
+                )
+                values = self.file_values(transfer.facts, transfer.modified)
+                if row is not None:
+                    await self._update_file_facts(
+                        cursor, [(row[0], transfer.facts, transfer.modified)]
+                    )
+                    image_id = int(row[0])
+                else:
+                    creator = task.creator or transfer.facts.creator
+                    image_id = await self._insert_image(
+                        cursor, location_id, transfer.relative, values, {"creator": creator}
+                    )
+                await self._apply_tags(cursor, [image_id], tags)
+                if transfer.status == "copied" or row is None:
+                    imported.append(image_id)
+        return imported
+
+    async def _mark_task_run(self, task_id: int, started: datetime) -> None:
+        moment = self.sql.adapt(Types.DATETIME, started)
+        async with self.transaction() as cursor:
+            await cursor.execute("DELETE FROM task_invocations WHERE task = ?", (task_id,))
+            await cursor.execute(
+                "INSERT INTO task_invocations (task, last_ran) VALUES (?, ?)",
+                (task_id, moment),
+            )
+
+
+def _transfer_or_none(item: Any, template: str, destination_root: Any) -> Transfer | None:
+    """Transfer a file; None means an OSError, so the caller checks the drives."""
+    try:
+        return transfer_file(item, template, destination_root)
+    except OSError as error:
+        logger.warning("Could not copy %s: %s", item.path, error)
+        return None
+
+
+async def _counted(iterator: Any) -> Any:
+    done = 0
+    async for item in iterator:
+        done += 1
+        yield done, item

@@ -1,0 +1,152 @@
+"""File operations that never overwrite a photo or write outside a root."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path, PurePath, PurePosixPath
+
+from picpocket.errors import InvalidPathError
+
+logger = logging.getLogger(__name__)
+
+_COPY_CHUNK = 1024 * 1024
+
+
+def relative_inside(root: Path, relative: PurePath | str) -> PurePosixPath:
+    """Return `relative` as a clean relative path, or raise InvalidPathError.
+
+    Absolute paths, `..` segments and empty paths are rejected, because
+    each could place a file outside the location's root.
+    """
+    text = os.fspath(relative)
+    path = PurePosixPath(text.replace(os.sep, "/")) if os.sep != "/" else PurePosixPath(text)
+    if path.is_absolute() or PurePath(text).is_absolute():
+        raise InvalidPathError(
+            f"Path {text!r} is absolute; give a path relative to the root {root}"
+        )
+    if ".." in path.parts:
+        raise InvalidPathError(
+            f"Path {text!r} contains '..'; give a path inside the root {root}"
+        )
+    if not path.parts or path == PurePosixPath("."):
+        raise InvalidPathError(f"Path {text!r} is empty; give a file path inside {root}")
+    return path
+
+
+def resolve_inside(root: Path, relative: PurePath | str) -> Path:
+    """Join a relative path to root, refusing results that leave root.
+
+    Symbolic links are followed for the folders that exist, so a link
+    inside the root that points elsewhere is caught too.
+    """
+    clean = relative_inside(root, relative)
+    full = Path(root) / clean
+    real_root = Path(os.path.realpath(root))
+    real_full = Path(os.path.realpath(full))
+    if real_full != real_root and real_root not in real_full.parents:
+        raise InvalidPathError(
+            f"Path {os.fspath(relative)!r} resolves to {real_full}, outside the "
+            f"root {root}; choose a path inside it"
+        )
+    return full
+
+
+def copy_exclusive(source: Path, destination: Path) -> None:
+    """Copy a file to a path that must not exist yet, creating folders.
+
+    The destination is opened with O_EXCL, so a file that appears in the
+    meantime is never overwritten. A partial copy (a drive pulled out
+    mid-copy) is removed, because this call created it.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, "rb") as reader:
+        try:
+            writer = open(destination, "xb")
+        except FileExistsError:
+            raise InvalidPathError(
+                f"File {destination} already exists; PicPocket never overwrites "
+                f"a file, so choose another destination"
+            ) from None
+        try:
+            with writer:
+                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+            shutil.copystat(source, destination)
+        except BaseException:
+            _remove_partial(destination)
+            raise
+
+
+def _remove_partial(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError as error:
+        logger.warning("Could not remove the partial copy %s: %s", path, error)
+
+
+def move_exclusive(source: Path, destination: Path) -> None:
+    """Move a file to a path that must not exist yet, creating folders.
+
+    On one file system this is a hard link followed by an unlink, which
+    fails instead of replacing an existing file. Elsewhere (another
+    drive, or a file system without hard links) the file is copied,
+    and the source is removed only after the copy is complete.
+    """
+    if destination.exists() or destination.is_symlink():
+        raise InvalidPathError(
+            f"File {destination} already exists; PicPocket never overwrites "
+            f"a file, so choose another destination"
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, destination, follow_symlinks=False)
+    except FileExistsError:
+        raise InvalidPathError(
+            f"File {destination} already exists; PicPocket never overwrites "
+            f"a file, so choose another destination"
+        ) from None
+    except OSError as error:
+        if error.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
+            raise
+        copy_exclusive(source, destination)
+    os.unlink(source)
+
+
+def walk_files(root: Path) -> Iterator[Path]:
+    """Yield every file under root, following folder links once.
+
+    Folders already visited (a symbolic-link loop) and folders that
+    cannot be read are logged and skipped.
+    """
+    seen: set[tuple[int, int]] = set()
+    pending = [Path(root)]
+    while pending:
+        folder = pending.pop()
+        try:
+            status = folder.stat()
+        except OSError as error:
+            logger.warning("Skipping folder %s: %s", folder, error)
+            continue
+        key = (status.st_dev, status.st_ino)
+        if key in seen:
+            logger.warning("Skipping folder %s: it links back to a folder already read", folder)
+            continue
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            logger.warning("Skipping unreadable folder %s: %s", folder, error)
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    subfolders.append(Path(entry.path))
+                elif entry.is_file():
+                    yield Path(entry.path)
+            except OSError as error:
+                logger.warning("Skipping %s: %s", entry.path, error)
+        pending.extend(reversed(subfolders))

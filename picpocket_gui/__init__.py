@@ -1,0 +1,1 @@
+"""The PicPocket desktop app (PySide6 with qasync); it uses only the engine's public API."""
