@@ -152,6 +152,8 @@ def _read_header(
         )
         return None, None, None
     with image:
+        # NOTE: for TIFF-based RAW files (NEF, DNG) Pillow reports the first image,
+        # which may be a reduced preview. Pillow cannot open CR3, RW2, RAF or ORF.
         width, height = image.size
         try:
             exif = _read_exif(image)
