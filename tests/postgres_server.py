@@ -13,6 +13,7 @@ import atexit
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -53,11 +54,7 @@ LOG_TAIL_LINES = 60
 
 _CONNECTION_KEYWORDS = frozenset({"host", "port", "user", "password", "dbname"})
 # Trade durability for speed: a crash loses the throwaway data, which is fine.
-_SPEED_SETTINGS = {
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-}
+_SPEED_SETTINGS = dict(fsync="off", synchronous_commit="off", full_page_writes="off")
 
 
 class ServerStartError(RuntimeError):
@@ -109,11 +106,12 @@ def server_from_environment(
 
     try:
         params = conninfo_to_dict(text)
-    except psycopg.ProgrammingError as error:
-        # The error text never repeats the value, which may contain a password.
+    except psycopg.ProgrammingError:
+        # libpq's message and traceback can repeat parts of the value, such as the
+        # password, so neither is passed on.
         raise ValueError(
-            f"{ENVIRONMENT_VARIABLE} is not a valid libpq connection string: {error}"
-        ) from error
+            f"{ENVIRONMENT_VARIABLE} is not a valid libpq connection string or URI"
+        ) from None
 
     unsupported = sorted(set(params) - _CONNECTION_KEYWORDS)
     if unsupported:
@@ -209,9 +207,8 @@ def start_server() -> RunningServer:
     try:
         running = RunningServer(bindir, account)
     except OSError as error:
-        raise ServerStartError(
-            f"cannot create a folder for PostgreSQL: {error}"
-        ) from error
+        message = f"creating a folder for PostgreSQL failed: {error}"
+        raise ServerStartError(message) from error
 
     try:
         running.start()
@@ -233,11 +230,12 @@ class RunningServer:
         # The account that runs the server when the tests run as root, else None.
         self._account = account
         self._process: subprocess.Popen[bytes] | None = None
-        self.folder = _make_folder(account)
-        atexit.register(self.stop)
         self.server = PostgresServer(
             host=LISTEN_ADDRESS, port=_find_free_port(), user=SUPERUSER, password=None
         )
+        self.folder = _make_folder(account)
+        # Stops the server if the test session exits without calling stop().
+        atexit.register(self.stop)
 
     @property
     def data_directory(self) -> Path:
@@ -360,13 +358,20 @@ class RunningServer:
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            # NOTE: when running as root, this kills runuser and may leave the
-            # postgres process itself running.
-            logger.error(
-                "PostgreSQL (process %s) did not exit; killing it", process.pid
-            )
+            logger.error("PostgreSQL in %s did not stop; killing it", self.folder)
+            if self._account is not None:
+                # The launched process is runuser, whose death would leave the
+                # postmaster running.
+                self._kill_postmaster()
             process.kill()
             process.wait()
+
+    def _kill_postmaster(self) -> None:
+        try:
+            pid_line = (self.data_directory / "postmaster.pid").read_text().split()
+            os.kill(int(pid_line[0]), signal.SIGKILL)
+        except (OSError, ValueError, IndexError) as error:
+            logger.error("Killing the PostgreSQL postmaster failed: %s", error)
 
     def _pg_ctl_stop(self, mode: str) -> bool:
         command = [
@@ -473,10 +478,14 @@ def _server_account() -> pwd.struct_passwd | None:
 def _make_folder(account: pwd.struct_passwd | None) -> Path:
     """Create the server folder, owned by `account` when given."""
     folder = Path(tempfile.mkdtemp(prefix="picpocket-pg-"))
-    # The server account must be able to reach the folder and write in it.
-    folder.chmod(0o755)
-    if account is not None:
-        os.chown(folder, account.pw_uid, account.pw_gid)
+    try:
+        # The server account must be able to reach the folder and write in it.
+        folder.chmod(0o755)
+        if account is not None:
+            os.chown(folder, account.pw_uid, account.pw_gid)
+    except OSError:
+        shutil.rmtree(folder)
+        raise
     return folder
 
 
