@@ -64,16 +64,20 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         configured = server_from_environment()
     except ValueError as error:
-        fail_or_skip(str(error))
+        # An explicit setting with a typo must never turn into quiet skips.
+        pytest.fail(str(error), pytrace=False)
     if configured is not None:
         yield configured
         return
     try:
         running = start_server()
     except ServerStartError as error:
-        fail_or_skip(f"cannot start a throwaway PostgreSQL server: {error}")
-    with running:
-        yield running.server
+        reason = f"starting a throwaway PostgreSQL server failed: {error}"
+    else:
+        with running:
+            yield running.server
+        return
+    fail_or_skip(reason)
 
 
 @pytest.fixture

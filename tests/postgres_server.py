@@ -21,7 +21,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NoReturn
 
 import psycopg
@@ -40,7 +39,7 @@ ENVIRONMENT_VARIABLE = "PICPOCKET_TEST_POSTGRES"
 # Database that administrative connections (CREATE and DROP DATABASE) use.
 MAINTENANCE_DATABASE = "postgres"
 # System account that runs initdb and the server when the tests run as root,
-# because PostgreSQL refuses to run as root.
+# because PostgreSQL exits at startup when run as root.
 SERVER_ACCOUNT = "postgres"
 # Superuser that initdb creates in a throwaway server.
 SUPERUSER = "postgres"
@@ -117,13 +116,13 @@ def server_from_environment(
     if unsupported:
         raise ValueError(
             f"{ENVIRONMENT_VARIABLE} contains unsupported keywords "
-            f"({', '.join(unsupported)}); use only host, port, user, password "
-            "and dbname"
+            f"({', '.join(unsupported)}). Use only host, port, user, password "
+            "and dbname."
         )
     for keyword in ("host", "user"):
         if not params.get(keyword):
             raise ValueError(
-                f"{ENVIRONMENT_VARIABLE} is missing the {keyword}; write it as, "
+                f"{ENVIRONMENT_VARIABLE} is missing the {keyword}. Write it as, "
                 "for example, postgresql://postgres@127.0.0.1:5432/postgres"
             )
 
@@ -144,8 +143,8 @@ def _parse_port(value: Any) -> int:
         port = 0
     if not 1 <= port <= 65535:
         raise ValueError(
-            f"{ENVIRONMENT_VARIABLE} has an invalid port {value!r}; "
-            "expected one number from 1 to 65535"
+            f"{ENVIRONMENT_VARIABLE} has an invalid port {value!r}. "
+            "Expected one number from 1 to 65535."
         )
     return port
 
@@ -173,7 +172,7 @@ def create_database(server: PostgresServer, name: str) -> None:
 
 
 def drop_database(server: PostgresServer, name: str) -> None:
-    """Drop the database `name`, closing its open connections; ignore it if absent."""
+    """Drop the database `name` and close its connections, if the database exists."""
     statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
         sql.Identifier(name)
     )
@@ -225,7 +224,7 @@ class RunningServer:
     """Throwaway PostgreSQL server with data, socket and log in a temporary folder."""
 
     def __init__(self, bindir: Path, account: pwd.struct_passwd | None) -> None:
-        """Create the folder and pick a port; `start` runs initdb and the server."""
+        """Create the folder and pick a port. `start` runs initdb and the server."""
         self._bindir = bindir
         # The account that runs the server when the tests run as root, else None.
         self._account = account
@@ -234,7 +233,7 @@ class RunningServer:
             host=LISTEN_ADDRESS, port=_find_free_port(), user=SUPERUSER, password=None
         )
         self.folder = _make_folder(account)
-        # Stops the server if the test session exits without calling stop().
+        # Stops the server at interpreter exit if nobody called stop() before.
         atexit.register(self.stop)
 
     @property
@@ -250,12 +249,7 @@ class RunningServer:
     def __enter__(self) -> RunningServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -271,7 +265,7 @@ class RunningServer:
         )
 
     def stop(self) -> None:
-        """Stop the server and delete its folder; do nothing on a second call."""
+        """Stop the server and delete its folder, unless already stopped."""
         atexit.unregister(self.stop)
         if self._process is not None:
             self._stop_process(self._process)
@@ -308,8 +302,8 @@ class RunningServer:
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
 
-        # The server runs as a child of this process (through runuser when root),
-        # so that stop() can reap it and no defunct process stays behind.
+        # The launched process (postgres, or runuser when running as root) stays a
+        # child of this process, so stop() reaps it and no defunct process remains.
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self._as_server_account(command),
@@ -328,14 +322,14 @@ class RunningServer:
             status = self._process.poll()
             if status is not None:
                 raise ServerStartError(
-                    f"PostgreSQL exited with status {status} during startup; "
-                    f"server log {self.log_path}:\n{self._log_tail()}"
+                    f"PostgreSQL exited with status {status} during startup. "
+                    f"Server log {self.log_path}:\n{self._log_tail()}"
                 )
             if time.monotonic() > deadline:
                 raise ServerStartError(
                     f"PostgreSQL did not accept connections on "
                     f"{self.server.host}:{self.server.port} within "
-                    f"{START_TIMEOUT:.0f} s; server log "
+                    f"{START_TIMEOUT:.0f} s. Server log "
                     f"{self.log_path}:\n{self._log_tail()}"
                 )
             time.sleep(0.05)
@@ -358,7 +352,7 @@ class RunningServer:
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            logger.error("PostgreSQL in %s did not stop; killing it", self.folder)
+            logger.error("PostgreSQL in %s did not stop, so killing it", self.folder)
             if self._account is not None:
                 # The launched process is runuser, whose death would leave the
                 # postmaster running.
@@ -422,7 +416,7 @@ class RunningServer:
         try:
             lines = self.log_path.read_text(errors="replace").splitlines()
         except OSError as error:
-            return f"(cannot read the log: {error})"
+            return f"(reading the log failed: {error})"
         return "\n".join(lines[-LOG_TAIL_LINES:])
 
 
@@ -450,7 +444,7 @@ def _find_bindir() -> Path:
             return candidate
     raise ServerStartError(
         "PostgreSQL server programs (initdb, pg_ctl, postgres) not found through "
-        f"pg_config --bindir or PATH; install the PostgreSQL server or set "
+        "pg_config --bindir or PATH. Install the PostgreSQL server or set "
         f"{ENVIRONMENT_VARIABLE} to an existing server"
     )
 
@@ -463,14 +457,14 @@ def _server_account() -> pwd.struct_passwd | None:
         account = pwd.getpwnam(SERVER_ACCOUNT)
     except KeyError:
         raise ServerStartError(
-            "PostgreSQL refuses to run as root and the system account "
-            f"{SERVER_ACCOUNT!r} does not exist; create it or set "
+            "PostgreSQL cannot run as root, and the system account "
+            f"{SERVER_ACCOUNT!r} to run it as does not exist. Create it or set "
             f"{ENVIRONMENT_VARIABLE} to an existing server"
         ) from None
     if shutil.which("runuser") is None:
         raise ServerStartError(
-            f"runuser not found; it runs PostgreSQL as {SERVER_ACCOUNT!r} when the "
-            "tests run as root"
+            "runuser not found, but it is needed to run PostgreSQL as "
+            f"{SERVER_ACCOUNT!r} when the tests run as root"
         )
     return account
 

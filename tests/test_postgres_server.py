@@ -26,10 +26,12 @@ def _start_or_skip() -> RunningServer:
     try:
         return start_server()
     except ServerStartError as error:
-        if os.environ.get(ENVIRONMENT_VARIABLE):
-            # The suite runs against that server, so no local server is needed.
-            pytest.skip(f"no local PostgreSQL server: {error}")
-        fail_or_skip(f"cannot start a throwaway PostgreSQL server: {error}")
+        reason = f"starting a throwaway PostgreSQL server failed: {error}"
+    # Skipping or failing outside the except block keeps the report short.
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        # The suite runs against that server, so no local server is needed.
+        pytest.skip(reason)
+    fail_or_skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -237,12 +239,21 @@ def test_environment_unset_returns_none(environ: dict[str, str]) -> None:
         ("postgresql://alice@127.0.0.1:0/postgres", "invalid port"),
         ("host=127.0.0.1 user=alice port=5432,5433", "invalid port"),
         ("host=127.0.0.1 user=alice password='secret", "not a valid"),
+        ("host=127.0.0.1 user=alice secret", "not a valid"),
     ],
 )
 def test_environment_invalid_raises(value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message) as caught:
         server_from_environment({ENVIRONMENT_VARIABLE: value})
     assert "secret" not in str(caught.value)
+
+
+def test_environment_error_hides_cause() -> None:
+    # libpq's own message would repeat "secret" here.
+    with pytest.raises(ValueError) as caught:
+        server_from_environment({ENVIRONMENT_VARIABLE: "host=h user=u secret"})
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
 
 
 def test_connection_info_without_password() -> None:
