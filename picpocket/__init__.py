@@ -17,6 +17,7 @@ from picpocket.configuration import (
     default_directory,
     new_configuration,
     read_configuration,
+    remove_configuration,
     write_configuration,
 )
 
@@ -46,7 +47,13 @@ async def initialize(
     )
     configuration = new_configuration(backend, connection)
     write_configuration(directory, configuration)
-    api = await backend_class.create(directory, configuration, connection_info)
+    try:
+        api = await backend_class.create(directory, configuration, connection_info)
+    except BaseException:
+        # Without this, a retry with corrected settings would find a
+        # library here that never came into being.
+        remove_configuration(directory)
+        raise
     logger.info("Created a %s library in %s", backend, directory)
     return api
 

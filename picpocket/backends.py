@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-from picpocket.errors import InputValidationError
+from picpocket.errors import InputValidationError, PicPocketError
 
 GROUP = "picpocket.backends"
 
@@ -20,10 +20,20 @@ def load_backend(name: str) -> Any:
 
     Raises:
         InputValidationError: no backend has that name.
+        PicPocketError: the backend is registered but its code failed to
+            import.
     """
     backends = available_backends()
     entry = backends.get(name)
     if entry is None:
         known = ", ".join(sorted(backends)) or "none (is PicPocket installed?)"
-        raise InputValidationError(f"Unknown backend {name!r}; known backends: {known}")
-    return entry.load()
+        raise InputValidationError(
+            f"Unknown backend {name!r}. Known backends: {known}"
+        )
+    try:
+        return entry.load()
+    except (ImportError, AttributeError) as error:
+        raise PicPocketError(
+            f"Backend {name!r} is registered as {entry.value!r}, but loading it "
+            f"failed: {error}. Reinstall the package that provides it"
+        ) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -59,17 +60,37 @@ def read_configuration(directory: Path) -> dict[str, Any]:
 def write_configuration(directory: Path, configuration: dict[str, Any]) -> None:
     """Write a new library's configuration; an existing one is never replaced."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        text = tomli_w.dumps(configuration)
+    except TypeError as error:
+        raise InputValidationError(
+            f"The library settings cannot be stored in {CONFIG_NAME}: {error}"
+        ) from None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidPathError(
+            f"Cannot create the library folder {directory}: {error.strerror}; "
+            f"choose a folder that does not exist yet or an empty one"
+        ) from None
     path = directory / CONFIG_NAME
     try:
-        with open(path, "xb") as file:
-            tomli_w.dump(configuration, file)
+        # Created readable by the owner only from the start, because the
+        # file may store a database password.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InvalidPathError(
             f"{directory} already holds a PicPocket library; open it with load()"
         ) from None
-    path.chmod(0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
     logger.info("Wrote library configuration %s", path)
+
+
+def remove_configuration(directory: Path) -> None:
+    """Delete the configuration that a failed initialize() wrote."""
+    (Path(directory) / CONFIG_NAME).unlink(missing_ok=True)
+    logger.info("Removed the configuration in %s after a failed start", directory)
 
 
 def new_configuration(backend: str, connection: dict[str, Any]) -> dict[str, Any]:

@@ -62,8 +62,9 @@ def copy_exclusive(source: Path, destination: Path) -> None:
     meantime is never overwritten. A partial copy (a drive pulled out
     mid-copy) is removed, because this call created it.
     """
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    # The source is opened first, so a missing source leaves no new folders.
     with open(source, "rb") as reader:
+        _make_parent_folders(destination)
         try:
             writer = open(destination, "xb")
         except FileExistsError:
@@ -78,6 +79,16 @@ def copy_exclusive(source: Path, destination: Path) -> None:
         except BaseException:
             _remove_partial(destination)
             raise
+
+
+def _make_parent_folders(destination: Path) -> None:
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidPathError(
+            f"Cannot create the folder {destination.parent}: a file is in the way; "
+            f"move that file or choose another destination"
+        ) from None
 
 
 def _remove_partial(path: Path) -> None:
@@ -100,7 +111,9 @@ def move_exclusive(source: Path, destination: Path) -> None:
             f"File {destination} already exists; PicPocket never overwrites "
             f"a file, so choose another destination"
         )
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    # Raise FileNotFoundError for a missing source before creating folders.
+    os.lstat(source)
+    _make_parent_folders(destination)
     try:
         os.link(source, destination, follow_symlinks=False)
     except FileExistsError:
@@ -118,35 +131,58 @@ def move_exclusive(source: Path, destination: Path) -> None:
 def walk_files(root: Path) -> Iterator[Path]:
     """Yield every file under root, following folder links once.
 
-    Folders already visited (a symbolic-link loop) and folders that
-    cannot be read are logged and skipped.
+    Folders already visited (a symbolic-link loop), folders that cannot be
+    read or vanish during the walk, and links to missing targets are logged
+    and skipped.
     """
     seen: set[tuple[int, int]] = set()
     pending = [Path(root)]
     while pending:
         folder = pending.pop()
-        try:
-            status = folder.stat()
-        except OSError as error:
-            logger.warning("Skipping folder %s: %s", folder, error)
-            continue
-        key = (status.st_dev, status.st_ino)
-        if key in seen:
-            logger.warning("Skipping folder %s: it links back to a folder already read", folder)
-            continue
-        seen.add(key)
-        try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError as error:
-            logger.warning("Skipping unreadable folder %s: %s", folder, error)
-            continue
+        entries = _read_new_folder(folder, seen)
         subfolders = []
         for entry in entries:
-            try:
-                if entry.is_dir():
-                    subfolders.append(Path(entry.path))
-                elif entry.is_file():
-                    yield Path(entry.path)
-            except OSError as error:
-                logger.warning("Skipping %s: %s", entry.path, error)
+            kind = _entry_kind(entry)
+            if kind == "folder":
+                subfolders.append(Path(entry.path))
+            elif kind == "file":
+                yield Path(entry.path)
         pending.extend(reversed(subfolders))
+
+
+def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEntry]:
+    """Return a folder's entries sorted by name, or [] if seen or unreadable."""
+    try:
+        status = folder.stat()
+    except OSError as error:
+        logger.warning("Skipping folder %s: %s", folder, error)
+        return []
+    key = (status.st_dev, status.st_ino)
+    if key in seen:
+        logger.warning("Skipping folder %s: it links back to a folder already read", folder)
+        return []
+    seen.add(key)
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:
+        logger.warning("Skipping unreadable folder %s: %s", folder, error)
+        return []
+
+
+def _entry_kind(entry: os.DirEntry) -> str | None:
+    """Return "folder", "file", or None for anything else (logged if broken)."""
+    try:
+        if entry.is_dir():
+            return "folder"
+        if entry.is_file():
+            return "file"
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            logger.warning(
+                "Skipping %s: it is a symbolic link to %s, which does not exist",
+                entry.path,
+                os.readlink(entry.path),
+            )
+    except OSError as error:
+        logger.warning("Skipping %s: %s", entry.path, error)
+    return None

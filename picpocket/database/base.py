@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from picpocket.database import schema
 from picpocket.database.logic import SQL, Column, Types
 from picpocket.database.types import Image, Location
-from picpocket.errors import InputValidationError, UnknownItemError
+from picpocket.errors import InputValidationError, PicPocketError, UnknownItemError
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ class DbApiBase(ABC):
 
     # Driver exceptions for a broken UNIQUE or FOREIGN KEY constraint.
     integrity_errors: tuple[type[BaseException], ...] = ()
+    # The driver's base exception for errors reported by the database.
+    database_errors: tuple[type[BaseException], ...] = ()
     schema_types: schema.SchemaTypes
 
     def __init__(self, directory: Path, configuration: dict[str, Any]) -> None:
@@ -198,19 +200,52 @@ class DbApiBase(ABC):
         return await self.get_version() == schema.SCHEMA_VERSION
 
     async def migrate(self, target: int = schema.SCHEMA_VERSION) -> None:
-        """Bring the schema up to `target` in one transaction."""
+        """Bring the schema up to `target` in one transaction.
+
+        A schema already at or past `target` is left as it is.
+
+        Raises:
+            InputValidationError: `target` is not a schema version this
+                code knows.
+            PicPocketError: the library is newer than this code, or a
+                migration statement failed (nothing was changed).
+        """
+        if (
+            isinstance(target, bool)
+            or not isinstance(target, int)
+            or not 1 <= target <= schema.SCHEMA_VERSION
+        ):
+            raise InputValidationError(
+                f"Cannot migrate to schema version {target!r}; this PicPocket "
+                f"knows versions 1 to {schema.SCHEMA_VERSION}"
+            )
         async with self.transaction() as cursor:
-            await cursor.execute(schema.VERSION_TABLE)
+            await self.lock_for_migration(cursor)
             row = await cursor.fetch_one("SELECT max(version) FROM version")
             current = 0 if row is None or row[0] is None else int(row[0])
             statements = schema.pending_statements(self.schema_types, current, target)
             if not statements:
                 return
             logger.info("Migrating library schema from %d to %d", current, target)
-            for statement in statements:
-                await cursor.execute(statement)
+            try:
+                for statement in statements:
+                    await cursor.execute(statement)
+            except self.database_errors as error:
+                raise PicPocketError(
+                    f"Migrating the library schema from version {current} to "
+                    f"version {target} failed, so the library stays at version "
+                    f"{current}: {str(error).strip()}"
+                ) from error
             await cursor.execute("DELETE FROM version")
             await cursor.execute("INSERT INTO version (version) VALUES (?)", (target,))
+
+    async def lock_for_migration(self, cursor: Cursor) -> None:
+        """Create the version table and keep other migrations out until commit.
+
+        Backends whose transactions do not already exclude other writers
+        override this to lock the table.
+        """
+        await cursor.execute(schema.VERSION_TABLE)
 
     # Locations ---------------------------------------------------------
 

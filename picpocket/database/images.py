@@ -19,6 +19,7 @@ from picpocket.database.base import (
 )
 from picpocket.database.logic import Types
 from picpocket.database.tags import TagsMixin, normalize_tag
+from picpocket.database.types import Location
 from picpocket.errors import InvalidPathError, UnknownItemError
 from picpocket.files import copy_exclusive, move_exclusive, relative_inside, resolve_inside
 from picpocket.images import ImageFacts, read_image_facts
@@ -87,15 +88,32 @@ class ImagesMixin(TagsMixin, DbApiBase):
         assert row is not None
         return int(row[0])
 
-    async def _reachable_location(self, cursor: Cursor, name_or_id: str | int):
+    async def _reachable_location(
+        self, cursor: Cursor, name_or_id: str | int
+    ) -> tuple[Location, Path]:
         location = await self._location(cursor, name_or_id)
         root = self.reachable_root(location)
-        if root is None:
+        # A permanent location whose folder is missing is a drive that did
+        # not mount; writing there would create the folder on the wrong disk.
+        if root is None or not root.is_dir():
             raise InvalidPathError(
                 f"Location {location.name!r} is not reachable; attach the drive "
                 f"or call mount() with the folder it is at"
             )
         return location, root
+
+    async def _check_path_free(
+        self, cursor: Cursor, location_id: int, relative: PurePosixPath, full: Path
+    ) -> None:
+        taken = await cursor.fetch_one(
+            "SELECT id FROM images WHERE location = ? AND path = ?",
+            (location_id, relative.as_posix()),
+        )
+        if taken is not None:
+            raise InvalidPathError(
+                f"Image {taken[0]} is already recorded at {full}; "
+                f"choose another destination"
+            )
 
     async def add_image_copy(
         self,
@@ -126,8 +144,9 @@ class ImagesMixin(TagsMixin, DbApiBase):
         tag_names = [normalize_tag(tag) for tag in tags or []]
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
-        relative = relative_inside(root, destination)
-        target = resolve_inside(root, relative)
+            relative = relative_inside(root, destination)
+            target = resolve_inside(root, relative)
+            await self._check_path_free(cursor, location.id, relative, target)
         user = {"creator": creator, "title": title, "caption": caption, "alt": alt,
                 "rating": rating}
         image_id = await run_to_completion(
@@ -152,6 +171,9 @@ class ImagesMixin(TagsMixin, DbApiBase):
                 user = {**user, "creator": facts.creator}
             values = self.file_values(facts, modification_time(target))
             async with self.transaction() as cursor:
+                # Checked again here: another call may have recorded the
+                # path since the check before copying.
+                await self._check_path_free(cursor, location_id, relative, target)
                 image_id = await self._insert_image(
                     cursor, location_id, relative, values, user
                 )
@@ -238,15 +260,7 @@ class ImagesMixin(TagsMixin, DbApiBase):
         relative = relative_inside(new_root, path)
         target = resolve_inside(new_root, relative)
         current = resolve_inside(old_root, old_path)
-        taken = await cursor.fetch_one(
-            "SELECT id FROM images WHERE location = ? AND path = ?",
-            (new_location.id, relative.as_posix()),
-        )
-        if taken is not None:
-            raise InvalidPathError(
-                f"Image {taken[0]} is already recorded at {target}; "
-                f"choose another destination"
-            )
+        await self._check_path_free(cursor, new_location.id, relative, target)
         if not current.exists() and not target.exists():
             raise InvalidPathError(
                 f"The file of image {id} is missing from {current}; restore it "

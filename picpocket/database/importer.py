@@ -11,7 +11,13 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from picpocket.database.base import Cursor, check_text, chunked, placeholders
+from picpocket.database.base import (
+    Cursor,
+    check_text,
+    chunked,
+    placeholders,
+    run_to_completion,
+)
 from picpocket.database.images import FILE_COLUMNS, ImagesMixin, split_name
 from picpocket.database.reading import (
     FileRead,
@@ -27,9 +33,42 @@ from picpocket.database.reading import (
 )
 from picpocket.database.tags import normalize_tag
 from picpocket.database.types import Location
+from picpocket.errors import InvalidPathError
 from picpocket.images import normalize_formats
 
 logger = logging.getLogger(__name__)
+
+
+async def _list_files(
+    location: Location, root: Path, formats: frozenset[str]
+) -> list[tuple[PurePosixPath, datetime]]:
+    """List the files to consider; raise InvalidPathError when the folder is gone."""
+    if not await asyncio.to_thread(root.is_dir):
+        raise InvalidPathError(
+            f"Location {location.name!r} cannot be imported: its folder {root} "
+            f"does not exist; attach the drive, or fix the path with "
+            f"edit_location() or mount()"
+        )
+    files = await asyncio.to_thread(candidate_files, root, formats)
+    # A folder that vanished during the walk leaves a partial list.
+    check_root_present(root, location.name, 0)
+    return files
+
+
+def _split_unchanged(
+    files: list[tuple[PurePosixPath, datetime]],
+    existing: dict[str, tuple[int, datetime | None]],
+) -> tuple[list[PurePosixPath], list[int]]:
+    """Return the files to read, and the ids of recorded files with the same mtime."""
+    to_read: list[PurePosixPath] = []
+    unchanged: list[int] = []
+    for relative, modified in files:
+        known = existing.get(relative.as_posix())
+        if known is not None and known[1] == modified:
+            unchanged.append(known[0])
+        else:
+            to_read.append(relative)
+    return to_read, unchanged
 
 
 class ImporterMixin(ImagesMixin):
@@ -65,8 +104,12 @@ class ImporterMixin(ImagesMixin):
         are read again only when the modification time changed. `tags`
         are applied to every image found, `creator` to new images and to
         found images that have none. `progress` is called with (done, total)
-        files. Each batch commits on its own, so a cancelled import keeps
-        the batches it finished.
+        files. Each batch commits on its own and a cancel waits for the
+        batch being written, so a cancelled import keeps whole batches.
+
+        Raises:
+            InvalidPathError: the location is unreachable, or its folder is
+                missing or disappears during the import.
         """
         formats = normalize_formats(file_formats)
         batch_size = check_batch_size(batch_size)
@@ -75,24 +118,15 @@ class ImporterMixin(ImagesMixin):
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             existing = await self._existing_paths(cursor, location.id)
-        files = await asyncio.to_thread(candidate_files, root, formats)
-        to_read: list[PurePosixPath] = []
-        unchanged: list[int] = []
-        for relative, modified in files:
-            known = existing.get(relative.as_posix())
-            if known is not None and known[1] == modified:
-                unchanged.append(known[0])
-            else:
-                to_read.append(relative)
+        files = await _list_files(location, root, formats)
+        to_read, unchanged = _split_unchanged(files, existing)
         logger.info(
             "Importing location %r from %s: %d files, %d unchanged",
             location.name, root, len(files), len(unchanged),
         )
         report(progress, len(unchanged), len(files))
         for chunk in chunked(unchanged, batch_size):
-            async with self.transaction() as cursor:
-                await self._apply_tags(cursor, chunk, tag_names)
-                await self._fill_creator(cursor, chunk, creator)
+            await run_to_completion(self._tag_unchanged(chunk, creator, tag_names))
         changed = await self._import_files(
             location, root, to_read, existing, creator, tag_names,
             batch_size, lambda done: report(progress, len(unchanged) + done, len(files)),
@@ -127,12 +161,23 @@ class ImporterMixin(ImagesMixin):
                 else:
                     batch.append((relative, read))
                 if len(batch) >= batch_size:
-                    changed += await self._write_batch(location.id, batch, existing, creator, tag_names)
+                    changed += await run_to_completion(
+                        self._write_batch(location.id, batch, existing, creator, tag_names)
+                    )
                     batch = []
                 on_file(done)
         if batch:
-            changed += await self._write_batch(location.id, batch, existing, creator, tag_names)
+            changed += await run_to_completion(
+                self._write_batch(location.id, batch, existing, creator, tag_names)
+            )
         return changed
+
+    async def _tag_unchanged(
+        self, image_ids: Sequence[int], creator: str | None, tag_names: list[str]
+    ) -> None:
+        async with self.transaction() as cursor:
+            await self._apply_tags(cursor, image_ids, tag_names)
+            await self._fill_creator(cursor, image_ids, creator)
 
     async def _write_batch(
         self,
@@ -142,6 +187,12 @@ class ImporterMixin(ImagesMixin):
         creator: str | None,
         tag_names: list[str],
     ) -> list[int]:
+        """Record one batch in one transaction; return the new and updated ids.
+
+        Callers await it through run_to_completion, because a cancel that
+        lands inside a transaction can leave a connection unusable (an
+        SQLite BEGIN that ran without its ROLLBACK).
+        """
         new = [(relative, read) for relative, read in batch if relative.as_posix() not in existing]
         updates = [
             (existing[relative.as_posix()][0], read.facts, read.modified)

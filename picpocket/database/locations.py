@@ -40,6 +40,12 @@ def _check_path(path: object) -> Path | None:
     return checked
 
 
+def _name_taken(name: str) -> InputValidationError:
+    return InputValidationError(
+        f"A location named {name!r} already exists; choose another name"
+    )
+
+
 def _check_roles(source: bool, destination: bool) -> None:
     if not source and not destination:
         raise InputValidationError(
@@ -69,21 +75,23 @@ class LocationsMixin(DbApiBase):
         boolean = self.sql.adapt
         async with self.transaction() as cursor:
             if await self._find_location(cursor, name, expect=False):
-                raise InputValidationError(
-                    f"A location named {name!r} already exists; choose another name"
+                raise _name_taken(name)
+            try:
+                row = await cursor.fetch_one(
+                    "INSERT INTO locations (name, path, description, source, "
+                    "destination, removable) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        name,
+                        None if checked_path is None else str(checked_path),
+                        description,
+                        boolean(Types.BOOLEAN, bool(source)),
+                        boolean(Types.BOOLEAN, bool(destination)),
+                        boolean(Types.BOOLEAN, bool(removable)),
+                    ),
                 )
-            row = await cursor.fetch_one(
-                "INSERT INTO locations (name, path, description, source, "
-                "destination, removable) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    name,
-                    None if checked_path is None else str(checked_path),
-                    description,
-                    boolean(Types.BOOLEAN, bool(source)),
-                    boolean(Types.BOOLEAN, bool(destination)),
-                    boolean(Types.BOOLEAN, bool(removable)),
-                ),
-            )
+            except self.integrity_errors:
+                # Another connection added the name after the check above.
+                raise _name_taken(name) from None
         assert row is not None
         logger.info("Added location %r (id %d) at %s", name, row[0], checked_path)
         return int(row[0])
@@ -125,16 +133,16 @@ class LocationsMixin(DbApiBase):
             )
             if new_name is not None and new_name != location.name:
                 if await self._find_location(cursor, new_name, expect=False):
-                    raise InputValidationError(
-                        f"A location named {new_name!r} already exists; "
-                        f"choose another name"
-                    )
+                    raise _name_taken(new_name)
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
-                await cursor.execute(
-                    f"UPDATE locations SET {assignments} WHERE id = ?",
-                    (*changes.values(), location.id),
-                )
+                try:
+                    await cursor.execute(
+                        f"UPDATE locations SET {assignments} WHERE id = ?",
+                        (*changes.values(), location.id),
+                    )
+                except self.integrity_errors:
+                    raise _name_taken(str(new_name)) from None
         logger.info("Edited location %r: %s", location.name, sorted(changes))
 
     async def remove_location(

@@ -8,6 +8,7 @@ reach the database as bound parameters.
 from __future__ import annotations
 
 import enum
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ class Comparator(enum.Enum):
     LESS = "<"
     LESS_EQUALS = "<="
 
+
+# The range of a signed 64-bit integer, the widest both backends store.
+INTEGER_MIN = -(2**63)
+INTEGER_MAX = 2**63 - 1
 
 _ORDERING = {
     Comparator.EQUALS: "=",
@@ -245,9 +250,11 @@ class Text(_ValueComparison):
     """Compare a text property.
 
     `=` is exact and case-sensitive. The pattern comparators ignore
-    case and treat `%` and `_` in the value literally.
-    NOTE: SQLite's LIKE folds only ASCII letters, so on SQLite a
-    pattern match of non-ASCII letters is case-sensitive.
+    case and treat `%`, `_` and the escape character in the value
+    literally.
+    NOTE: both backends fold only ASCII letters (SQLite's LIKE, and
+    PostgreSQL's ILIKE on the byte-wise "C" collation of our text
+    columns), so a pattern match of non-ASCII letters is case-sensitive.
     """
 
     _kinds = frozenset({Types.TEXT})
@@ -257,6 +264,12 @@ class Text(_ValueComparison):
         if not isinstance(self.value, str):
             raise InputValidationError(
                 f"Text filter on {self.column!r} needs a string, got {self.value!r}"
+            )
+        if "\x00" in self.value:
+            # PostgreSQL text cannot hold NUL, so no stored value could match.
+            raise InputValidationError(
+                f"Text filter on {self.column!r} has a NUL character in "
+                f"{self.value!r}; remove it"
             )
 
     def _compile_value(self, sql: SQL, column: Column) -> tuple[str, list[Any]]:
@@ -274,9 +287,21 @@ class Number(_ValueComparison):
     _kinds = frozenset({Types.NUMBER, Types.ID})
 
     def _check_value(self) -> None:
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+        value = self.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputValidationError(
-                f"Number filter on {self.column!r} needs a number, got {self.value!r}"
+                f"Number filter on {self.column!r} needs a number, got {value!r}"
+            )
+        # SQLite cannot bind integers beyond 64 bits, and NaN compares
+        # differently on each backend, so both are rejected everywhere.
+        if isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX:
+            raise InputValidationError(
+                f"Number filter on {self.column!r} needs a value from "
+                f"{INTEGER_MIN} to {INTEGER_MAX}, got {value}"
+            )
+        if isinstance(value, float) and math.isnan(value):
+            raise InputValidationError(
+                f"Number filter on {self.column!r} needs a number, got NaN"
             )
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from picpocket.database import schema
 from picpocket.database.base import Row
 from picpocket.database.dbapi import DbApi
 from picpocket.database.logic import SQL, Types
@@ -30,7 +31,10 @@ CONNECTION_KEYS = ("host", "port", "user", "password", "dbname")
 # cover a background import running beside the browsing user.
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 4
-CONNECT_TIMEOUT = 10
+CONNECT_TIMEOUT = 10  # seconds
+# Key of the advisory lock that serializes schema migrations; any fixed
+# number works, as long as no other application on the database uses it.
+MIGRATION_LOCK_KEY = 0x50_69_63_50  # "PicP" in ASCII
 
 
 class DatabaseUnavailableError(PicPocketError):
@@ -108,6 +112,12 @@ class _Cursor:
         return await self._cursor.fetchone()
 
 
+def stored_connection_info(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Return the psycopg connection keywords stored in a configuration."""
+    stored = configuration.get("connection", {})
+    return {key: value for key, value in stored.items() if key in CONNECTION_KEYS}
+
+
 def describe_server(info: dict[str, Any]) -> str:
     host = info.get("host") or "localhost"
     return f"database {info.get('dbname')!r} on {host}:{info.get('port') or 5432}"
@@ -131,13 +141,25 @@ class PostgreSQL(DbApi):
         self,
         directory: Path,
         configuration: dict[str, Any],
-        connection_info: dict[str, Any],
+        connection_info: dict[str, Any] | None = None,
     ) -> None:
+        """Set up a backend object; it connects on first use.
+
+        `connection_info` defaults to the settings stored in the
+        configuration's [connection] table.
+        """
         super().__init__(directory, configuration)
         _require_driver()
         self.integrity_errors = (psycopg.errors.IntegrityError,)
+        self.database_errors = (psycopg.Error,)
         self._sql = PostgresSQL()
-        self._info = {key: value for key, value in connection_info.items() if value is not None}
+        if connection_info is None:
+            connection_info = stored_connection_info(configuration)
+        self._info = {
+            key: value
+            for key, value in connection_info.items()
+            if key in CONNECTION_KEYS and value is not None
+        }
         self._pool: AsyncConnectionPool | None = None
 
     @classmethod
@@ -179,8 +201,7 @@ class PostgreSQL(DbApi):
         configuration: dict[str, Any],
         prompt: Callable[[], str] | None = None,
     ) -> "PostgreSQL":
-        info = {key: value for key, value in configuration["connection"].items()
-                if key in CONNECTION_KEYS}
+        info = stored_connection_info(configuration)
         if not configuration["connection"].get("store_credentials") and prompt is not None:
             info["password"] = prompt()
         api = cls(directory, configuration, info)
@@ -234,22 +255,43 @@ class PostgreSQL(DbApi):
             async with self._pool.connection() as connection:
                 yield connection
         except psycopg.OperationalError as error:
-            raise DatabaseUnavailableError(
-                f"Lost the connection to the PostgreSQL {describe_server(self._info)}: "
-                f"{str(error).strip()}; the change was not saved, try again "
-                f"when the server is back"
-            ) from error
+            raise self._failure(error) from error
         except PoolTimeout as error:
             raise DatabaseUnavailableError(
                 f"No connection to the PostgreSQL {describe_server(self._info)} "
                 f"within {CONNECT_TIMEOUT} s; check that the server runs"
             ) from error
 
+    def _failure(self, error: Exception) -> PicPocketError:
+        server = describe_server(self._info)
+        detail = str(error).strip()
+        # Client-side failures have no SQLSTATE; class 08 is a connection
+        # exception and 57P an operator intervention such as a terminated
+        # server process.
+        sqlstate = getattr(error, "sqlstate", None)
+        if sqlstate is None or sqlstate.startswith(("08", "57P")):
+            return DatabaseUnavailableError(
+                f"Lost the connection to the PostgreSQL {server}: {detail}. "
+                f"The transaction was rolled back; try again when the server "
+                f"is back"
+            )
+        return PicPocketError(
+            f"The PostgreSQL {server} could not complete the request: {detail}. "
+            f"The transaction was rolled back; try again"
+        )
+
     @asynccontextmanager
     async def cursor(self, connection: Any, commit: bool = False) -> AsyncIterator[_Cursor]:
         async with connection.transaction(force_rollback=not commit):
             async with connection.cursor() as cursor:
                 yield _Cursor(cursor)
+
+    async def lock_for_migration(self, cursor: _Cursor) -> None:
+        """Make a second computer's migration wait until this one commits."""
+        # A transaction-level advisory lock, because two computers may open
+        # an old library at once and both would create the same tables.
+        await cursor.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+        await cursor.execute(schema.VERSION_TABLE)
 
     async def close(self) -> None:
         self.shutdown_reader()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mmap
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple, TypeVar
@@ -48,11 +50,68 @@ def make_executor() -> Executor:
 def read_file(path: Path) -> FileRead:
     """Read one file's facts, or return empty facts when it cannot be read."""
     try:
+        # The time is taken before the read, so a file changed during the
+        # read looks changed again on the next import.
         modified = modification_time(path)
-        return FileRead(path, read_image_facts(path), modified)
+        facts = read_image_facts(path)
     except OSError as error:
         logger.warning("Skipping %s: %s", path, error)
         return FileRead(path, None, None)
+    if facts.creation_date == facts.last_modified:
+        # Without an EXIF date the creation date is the mtime, which
+        # read_image_facts rounds from a float; store the exact one.
+        facts = replace(facts, creation_date=modified)
+    if facts.width is not None and jpeg_end_missing(path):
+        logger.warning(
+            "%s looks truncated: its JPEG data has no end-of-image marker, so "
+            "part of the photo may be missing",
+            path,
+        )
+    return FileRead(path, facts, modified)
+
+
+def jpeg_end_missing(path: Path) -> bool:
+    """Return whether a JPEG file has no end-of-image marker after its first scan.
+
+    Entropy-coded scan data cannot contain the bytes FF D9, so their absence
+    after the first scan starts means the file was cut short. Data after the
+    marker (a phone's embedded video) is allowed. Other files return False.
+    """
+    try:
+        with open(path, "rb") as file:
+            if os.fstat(file.fileno()).st_size < 4:
+                return False
+            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if data[:3] != b"\xff\xd8\xff":
+                    return False
+                scan = _first_scan_offset(data)
+                return scan is not None and data.find(b"\xff\xd9", scan) == -1
+    except (OSError, ValueError) as error:
+        logger.debug("Could not check the end of %s: %s", path, error)
+        return False
+
+
+def _first_scan_offset(data: mmap.mmap) -> int | None:
+    """Return where the first scan's data starts, or None if no scan header is found."""
+    offset = 2
+    while offset + 4 <= len(data):
+        if data[offset] != 0xFF:
+            return None
+        marker = data[offset + 1]
+        if marker == 0xFF:
+            # Fill byte before a marker.
+            offset += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            # Markers without a length field.
+            offset += 2
+        elif marker == 0xD9:
+            return None
+        else:
+            length = int.from_bytes(data[offset + 2 : offset + 4], "big")
+            if marker == 0xDA:
+                return offset + 2 + length
+            offset += 2 + length
+    return None
 
 
 async def map_in_order(

@@ -13,7 +13,7 @@ from picpocket.database.tags import normalize_tag, tag_match_condition
 from picpocket.database.types import Image
 from picpocket.errors import InputValidationError
 
-_ORDER_KEY = re.compile(r"^(?P<descending>-)?(?P<first>!)?(?P<name>[a-z_]+)(?P<last>!)?$")
+_ORDER_KEY = re.compile(r"(?P<descending>-)?(?P<first>!)?(?P<name>[a-z_]+)(?P<last>!)?")
 
 
 def _tag_subquery(names: list[str]) -> tuple[str, list[str]]:
@@ -23,6 +23,13 @@ def _tag_subquery(names: list[str]) -> tuple[str, list[str]]:
         f"ON tags.id = image_tags.tag WHERE {condition}",
         params,
     )
+
+
+def _check_flag(argument: str, value: bool | None) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise InputValidationError(
+            f"{argument} must be True, False or None, got {value!r}"
+        )
 
 
 def _tag_list(argument: str, tags: list[str] | None) -> list[str]:
@@ -46,6 +53,8 @@ class SearchMixin(DbApiBase):
         no_tags: list[str] | None,
         reachable: bool | None,
     ) -> tuple[str, list[Any]]:
+        _check_flag("tagged", tagged)
+        _check_flag("reachable", reachable)
         conditions: list[str] = []
         params: list[Any] = []
         if filter is not None:
@@ -88,43 +97,52 @@ class SearchMixin(DbApiBase):
     def _order_by(self, order: tuple[str, ...] | None) -> str:
         if order is None:
             return " ORDER BY images.id"
-        if isinstance(order, str):
+        if not isinstance(order, (tuple, list)):
             raise InputValidationError(
-                f"order takes a tuple of property names, got the string {order!r}"
+                f"order takes a tuple of property names, got {order!r}"
             )
-        columns = self.image_columns()
-        terms = []
-        for key in order:
-            if key == "random":
-                terms.append("random()")
-                continue
-            match = _ORDER_KEY.match(key) if isinstance(key, str) else None
-            if match is None or match["name"] not in columns or (
-                match["first"] and match["last"]
-            ):
-                known = ", ".join(sorted(columns))
-                raise InputValidationError(
-                    f"Invalid order key {key!r}; use a property ({known}) or "
-                    f"'random', with '-' before it for descending and '!' "
-                    f"before or after it to put missing values first or last"
-                )
-            direction = "DESC" if match["descending"] else "ASC"
-            nulls = "FIRST" if match["first"] else "LAST"
-            expression = columns[match["name"]].expression
-            terms.append(f"{expression} {direction} NULLS {nulls}")
+        terms = [self._order_term(key) for key in order]
         if "random" not in order:
             # A final key on id makes ties come back in the same order.
             terms.append("images.id")
         return " ORDER BY " + ", ".join(terms)
 
+    def _order_term(self, key: str) -> str:
+        """Return the ORDER BY term for one order key, or raise."""
+        if key == "random":
+            return "random()"
+        columns = self.image_columns()
+        match = _ORDER_KEY.fullmatch(key) if isinstance(key, str) else None
+        if (
+            match is None
+            or match["name"] not in columns
+            or (match["first"] and match["last"])
+        ):
+            known = ", ".join(sorted(columns))
+            raise InputValidationError(
+                f"Invalid order key {key!r}; use a property ({known}) or "
+                f"'random', with '-' before it for descending and '!' "
+                f"before or after it to put missing values first or last"
+            )
+        direction = "DESC" if match["descending"] else "ASC"
+        # Missing values go last unless '!' comes before the name.
+        nulls = "FIRST" if match["first"] else "LAST"
+        expression = columns[match["name"]].expression
+        return f"{expression} {direction} NULLS {nulls}"
+
     def _page(self, limit: int | None, offset: int | None) -> str:
-        for name, value in (("limit", limit), ("offset", offset)):
+        for name, value, lowest in (("limit", limit, 1), ("offset", offset, 0)):
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
                 raise InputValidationError(
-                    f"{name} must be a whole number of 0 or more, got {value!r}"
+                    f"{name} must be a whole number of {lowest} or more, "
+                    f"got {value!r}"
                 )
+        if offset is not None and limit is None:
+            raise InputValidationError(
+                f"offset {offset} needs a limit; pass the page size as limit"
+            )
         return self.sql.limit_offset(limit, offset)
 
     async def count_images(
@@ -163,7 +181,9 @@ class SearchMixin(DbApiBase):
             where, params = await self._where(
                 cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
             )
-            rows = await cursor.fetch_all(f"SELECT images.id FROM images{where}{tail}", params)
+            rows = await cursor.fetch_all(
+                f"SELECT images.id FROM images{where}{tail}", params
+            )
         return [int(row[0]) for row in rows]
 
     async def search_images(
@@ -186,7 +206,9 @@ class SearchMixin(DbApiBase):
             where, params = await self._where(
                 cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
             )
-            rows = await cursor.fetch_all(f"SELECT {columns} FROM images{where}{tail}", params)
+            rows = await cursor.fetch_all(
+                f"SELECT {columns} FROM images{where}{tail}", params
+            )
             roots = await self._reachable_roots(cursor)
         return [self._image_from_row(row, roots) for row in rows]
 

@@ -23,6 +23,18 @@ from picpocket.errors import InputValidationError, InvalidPathError
 logger = logging.getLogger(__name__)
 
 DEFAULT_FILE = "picpocket.sqlite3"
+PRAGMAS = (
+    # Set first, so that the pragmas below wait for a writer in another
+    # process instead of failing at once.
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA journal_mode = WAL",
+    # In WAL mode NORMAL is still safe from corruption; a power cut can lose
+    # only the last commits.
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+# SQLite result codes that mean the file itself cannot serve as the library.
+UNUSABLE_FILE_ERRORS = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
 
 
 def to_utc(value: datetime) -> datetime:
@@ -97,6 +109,7 @@ class SQLite(DbApi):
     """
 
     integrity_errors = (sqlite3.IntegrityError,)
+    database_errors = (sqlite3.Error,)
     schema_types = SchemaTypes(
         # AUTOINCREMENT keeps ids of deleted images from being reused.
         id="INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -131,7 +144,11 @@ class SQLite(DbApi):
         cls, directory: Path, configuration: dict[str, Any], connection_info: dict[str, Any]
     ) -> "SQLite":
         api = cls(directory, configuration)
-        await api.migrate()
+        try:
+            await api.migrate()
+        except BaseException:
+            await api.close()
+            raise
         return api
 
     @classmethod
@@ -159,18 +176,32 @@ class SQLite(DbApi):
         return self._sql
 
     async def _open_connection(self) -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(self._path, isolation_level=None)
-        for pragma in (
-            "PRAGMA journal_mode = WAL",
-            # In WAL mode NORMAL is still safe from corruption; a power cut
-            # can lose only the last commits.
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 10000",
-        ):
-            await connection.execute_fetchall(pragma)
+        try:
+            connection = await aiosqlite.connect(self._path, isolation_level=None)
+        except sqlite3.Error as error:
+            self._raise_if_unusable(error)
+            raise
+        try:
+            for pragma in PRAGMAS:
+                await connection.execute_fetchall(pragma)
+        except sqlite3.Error as error:
+            await connection.close()
+            self._raise_if_unusable(error)
+            raise
+        except BaseException:
+            await connection.close()
+            raise
         logger.debug("Opened SQLite database %s", self._path)
         return connection
+
+    def _raise_if_unusable(self, error: sqlite3.Error) -> None:
+        """Raise InvalidPathError when the database file cannot be opened at all."""
+        if getattr(error, "sqlite_errorname", None) in UNUSABLE_FILE_ERRORS:
+            raise InvalidPathError(
+                f"Cannot open the library's database file {self._path}: {error}. "
+                f"Check that it is a PicPocket SQLite database and that its "
+                f"folder is writable, or restore it from a backup"
+            ) from error
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -139,7 +139,8 @@ class TagsMixin(DbApiBase):
         """Rename a tag (and by default its descendants); return how many moved.
 
         A tag that already has the new name absorbs the moved one: its
-        images gain the moved tag's images, and its description is kept.
+        images gain the moved tag's images, and its description is kept
+        (the moved tag's description is used only when it has none).
         """
         old_name, new_name = normalize_tag(current), normalize_tag(new)
         if old_name == new_name:
@@ -189,6 +190,13 @@ class TagsMixin(DbApiBase):
                 "INSERT INTO image_tags (image, tag) SELECT image, ? FROM image_tags "
                 "WHERE tag = ? ON CONFLICT DO NOTHING",
                 (existing[0], tag_id),
+            )
+            # The target keeps its own description, and takes the moved
+            # tag's only when it has none, so no description is lost.
+            await cursor.execute(
+                "UPDATE tags SET description = (SELECT description FROM tags "
+                "WHERE id = ?) WHERE id = ? AND description IS NULL",
+                (tag_id, existing[0]),
             )
             await cursor.execute("DELETE FROM image_tags WHERE tag = ?", (tag_id,))
             await cursor.execute("DELETE FROM tags WHERE id = ?", (tag_id,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +101,12 @@ def transfer_file(
             "Not copying %s: a different file already exists at %s", source.path, target
         )
         return Transfer(source, "conflict", relative)
+    if not destination_root.is_dir():
+        # copy_exclusive creates missing folders, which would recreate the
+        # root of a destination drive that was pulled out.
+        raise FileNotFoundError(
+            errno.ENOENT, "The destination folder is missing", str(destination_root)
+        )
     try:
         copy_exclusive(source.path, target)
     except InvalidPathError as error:

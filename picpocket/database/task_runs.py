@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import aclosing
+from collections import deque
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from picpocket.database.base import Cursor, Row, check_text
+from picpocket.database.base import Cursor, Row, check_text, run_to_completion
 from picpocket.database.importer import ImporterMixin
 from picpocket.database.logic import Types
 from picpocket.database.reading import (
     Progress,
     check_root_present,
-    map_in_order,
     report,
     worker_count,
 )
 from picpocket.database.tags import normalize_tag
-from picpocket.database.task_files import Transfer, find_source_files, transfer_file
+from picpocket.database.task_files import (
+    SourceFile,
+    Transfer,
+    find_source_files,
+    transfer_file,
+)
 from picpocket.database.types import Task
-from picpocket.errors import InputValidationError, UnknownItemError
+from picpocket.errors import InputValidationError, InvalidPathError, UnknownItemError
 from picpocket.images import normalize_formats
 from picpocket.tasks import (
     DEFAULT_DESTINATION_FORMAT,
@@ -176,6 +182,13 @@ class TasksMixin(ImporterMixin):
         the task's last run) are skipped. Existing files are never
         overwritten: an identical file already at the destination is
         recorded if needed, a different one is logged and left alone.
+        Every file copied is recorded, also when the run fails or is
+        cancelled part-way.
+
+        Raises:
+            UnknownItemError: no task has this name.
+            InvalidPathError: the source or destination folder is missing,
+                before or during the run.
         """
         started = datetime.now(UTC)
         task = await self.get_task(name)
@@ -187,36 +200,79 @@ class TasksMixin(ImporterMixin):
             destination, destination_root = await self._reachable_location(
                 cursor, task.destination
             )
+        drives = [(source_root, source.name), (destination_root, destination.name)]
+        for root, location_name in drives:
+            _check_folder(root, location_name)
         cutoff = None if full else (since or task.last_ran)
         parts = parse_source_path(task.source_path or "")
         formats = normalize_formats(task.file_formats)
         files = await asyncio.to_thread(find_source_files, source_root, parts, formats, cutoff)
-        template = task.destination_format or DEFAULT_DESTINATION_FORMAT
         logger.info("Running task %r: %d files since %s", name, len(files), cutoff)
-        report(progress, 0, len(files))
-        imported: list[int] = []
-        batch: list[Transfer] = []
-        transfers = map_in_order(
-            self.reader(),
-            lambda item: _transfer_or_none(item, template, destination_root),
-            files,
-            window=max(8, 4 * worker_count()),
+        recorder = _Recorder(self, task, destination.id, run_tags)
+        template = task.destination_format or DEFAULT_DESTINATION_FORMAT
+        failed = await self._transfer_files(
+            files, template, destination_root, drives, recorder, progress
         )
-        async with aclosing(transfers):
-            async for done, transfer in _counted(transfers):
+        if failed:
+            # Files before the last run are skipped, so keeping the previous
+            # last-run time makes the next run try these files again.
+            logger.warning(
+                "Task %r could not copy %d files; the next run tries them again",
+                name, failed,
+            )
+        else:
+            await self._mark_task_run(task.id, started)
+        logger.info("Task %r imported %d images", name, len(recorder.imported))
+        return recorder.imported
+
+    async def _transfer_files(
+        self,
+        files: list[SourceFile],
+        template: str,
+        destination_root: Path,
+        drives: list[tuple[Path, str]],
+        recorder: _Recorder,
+        progress: Progress | None,
+    ) -> int:
+        """Copy files in worker threads, in order; return how many failed.
+
+        When this stops early (a drive disappeared, the caller cancelled),
+        copies still running finish and every completed copy is recorded.
+        """
+        executor = self.reader()
+        remaining = iter(files)
+        pending: deque[Future[Transfer | None]] = deque()
+
+        def submit_next() -> None:
+            for item in remaining:
+                pending.append(
+                    executor.submit(_transfer_or_none, item, template, destination_root)
+                )
+                return
+
+        failed = 0
+        report(progress, 0, len(files))
+        try:
+            for _ in range(max(8, 4 * worker_count())):
+                submit_next()
+            for done in range(1, len(files) + 1):
+                # The future stays queued until it is done, so an interruption
+                # here leaves it for _finish_interrupted to record.
+                transfer = await asyncio.wrap_future(pending[0])
+                pending.popleft()
+                submit_next()
                 if transfer is None:
-                    check_root_present(source_root, source.name, len(imported))
-                    check_root_present(destination_root, destination.name, len(imported))
-                elif transfer.facts is not None:
-                    batch.append(transfer)
-                if len(batch) >= _WRITE_BATCH:
-                    imported += await self._record_transfers(destination.id, batch, task, run_tags)
-                    batch = []
+                    failed += 1
+                    for root, location_name in drives:
+                        check_root_present(root, location_name, recorder.saved)
+                else:
+                    await recorder.add(transfer)
                 report(progress, done, len(files))
-        imported += await self._record_transfers(destination.id, batch, task, run_tags)
-        await self._mark_task_run(task.id, started)
-        logger.info("Task %r imported %d images", name, len(imported))
-        return imported
+        except BaseException:
+            await run_to_completion(_finish_interrupted(pending, recorder))
+            raise
+        await recorder.flush()
+        return failed
 
     async def _record_transfers(
         self, location_id: int, batch: list[Transfer], task: Task, tags: list[str]
@@ -258,17 +314,74 @@ class TasksMixin(ImporterMixin):
             )
 
 
-def _transfer_or_none(item: Any, template: str, destination_root: Any) -> Transfer | None:
+class _Recorder:
+    """Write a run's transfers to the database in batches."""
+
+    def __init__(
+        self, api: TasksMixin, task: Task, location_id: int, tags: list[str]
+    ) -> None:
+        self._api = api
+        self._task = task
+        self._location_id = location_id
+        self._tags = tags
+        self._batch: list[Transfer] = []
+        self.imported: list[int] = []
+        self.saved = 0
+
+    async def add(self, transfer: Transfer) -> None:
+        if transfer.facts is not None:
+            self._batch.append(transfer)
+        if len(self._batch) >= _WRITE_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        # The batch is cleared only once it is written, so a flush that was
+        # interrupted can be retried with the same transfers.
+        self.imported += await self._api._record_transfers(
+            self._location_id, self._batch, self._task, self._tags
+        )
+        self.saved += len(self._batch)
+        self._batch = []
+
+
+async def _finish_interrupted(
+    pending: deque[Future[Transfer | None]], recorder: _Recorder
+) -> None:
+    """Let started copies finish, then record every completed transfer.
+
+    Copies that have not started are cancelled. An error while recording
+    is logged, so that the error that stopped the run is the one raised;
+    the next run records the copied files it finds at the destination.
+    """
+    for future in pending:
+        future.cancel()
+    started = [future for future in pending if not future.cancelled()]
+    if started:
+        await asyncio.wait([asyncio.wrap_future(future) for future in started])
+    try:
+        for future in started:
+            if future.exception() is None and future.result() is not None:
+                await recorder.add(future.result())
+        await recorder.flush()
+    except Exception:
+        logger.exception("Could not record the files copied before the task stopped")
+
+
+def _check_folder(root: Path, location_name: str) -> None:
+    """Raise InvalidPathError unless a location's root is an existing folder."""
+    if not root.is_dir():
+        raise InvalidPathError(
+            f"Location {location_name!r} has no folder at {root}; attach the "
+            f"drive, or mount() the location where it is, and run the task again"
+        )
+
+
+def _transfer_or_none(
+    item: SourceFile, template: str, destination_root: Path
+) -> Transfer | None:
     """Transfer a file; None means an OSError, so the caller checks the drives."""
     try:
         return transfer_file(item, template, destination_root)
     except OSError as error:
         logger.warning("Could not copy %s: %s", item.path, error)
         return None
-
-
-async def _counted(iterator: Any) -> Any:
-    done = 0
-    async for item in iterator:
-        done += 1
-        yield done, item

@@ -1,0 +1,71 @@
+"""Helpers that every command module uses to declare its subcommands.
+
+A subcommand stores its handler with set_defaults. Handlers are
+coroutines called as `handler(api, args, out)` with the open library,
+except those declared with `opens_library=False`, which are called as
+`handler(args, out)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from picpocket.internal_use import NotSupplied
+
+Handler = Callable[..., Awaitable[None]]
+Subparsers = Any  # argparse's _SubParsersAction, which is private
+
+
+def add_group(subparsers: Subparsers, name: str, help_text: str) -> Subparsers:
+    """Add a command group such as `location` and return its subcommand list."""
+    group = subparsers.add_parser(name, help=help_text, description=help_text)
+    return group.add_subparsers(
+        dest=f"{name}_command", metavar="COMMAND", required=True, title="commands"
+    )
+
+
+def add_command(
+    subparsers: Subparsers,
+    name: str,
+    help_text: str,
+    handler: Handler,
+    *,
+    details: str | None = None,
+    opens_library: bool = True,
+) -> argparse.ArgumentParser:
+    """Add one subcommand that runs `handler`, and return its parser.
+
+    `help_text` is the one-line summary shown in the parent's list;
+    `details`, if given, follows it in the command's own --help.
+    """
+    description = help_text if details is None else f"{help_text}\n\n{details}"
+    parser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler, opens_library=opens_library)
+    return parser
+
+
+def add_clearable(
+    parser: argparse.ArgumentParser, name: str, help_text: str, **options: Any
+) -> None:
+    """Add `--NAME VALUE` and `--no-NAME`, which erases the stored value.
+
+    The value defaults to NotSupplied, meaning "leave it as it is".
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        f"--{name}", dest=name, default=NotSupplied(), help=help_text, **options
+    )
+    group.add_argument(
+        f"--no-{name}",
+        dest=name,
+        action="store_const",
+        const=None,
+        help=f"erase the stored {name}",
+    )

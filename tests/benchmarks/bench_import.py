@@ -1,0 +1,127 @@
+"""Benchmark import_location on camera-sized JPEGs against a hash-only floor.
+
+The floor is the rate at which one core can read each file and compute
+its SHA-256, which every import must do at least. Both figures are taken
+on the same files with a warm page cache, the floor right before the
+import. Run from the repository root:
+
+    /work/venv/bin/python -m tests.benchmarks.bench_import [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import logging
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from tests.benchmarks import harness
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Import"
+SECTION = "import"
+# Import must reach this share of the one-core hash floor on a 2-core machine.
+FLOOR_SHARE_TARGET = 0.60
+# The engine promises that the event loop is never blocked for more than a
+# few milliseconds; a gap is measured from one 1 ms sleep to the next wake-up.
+MAX_STALL_TARGET = 0.005
+
+
+def hash_floor(files: list[Path]) -> float:
+    """Return files per second for reading and SHA-256 hashing on one core."""
+    started = time.perf_counter()
+    for path in files:
+        hashlib.sha256(path.read_bytes()).hexdigest()
+    return len(files) / (time.perf_counter() - started)
+
+
+async def timed_import(
+    backend: str, server: harness.PostgresServer | None, folder: Path, expected: int
+) -> tuple[float, harness.StallMonitor]:
+    """Import `folder` into a new library; return the seconds taken and the stalls."""
+    async with harness.new_library(backend, server) as api:
+        await api.add_location(
+            "bench", folder, source=True, destination=True, removable=False
+        )
+        async with harness.StallMonitor() as monitor:
+            started = time.perf_counter()
+            await api.import_location("bench")
+            elapsed = time.perf_counter() - started
+        recorded = await api.count_images()
+    if recorded != expected:
+        raise RuntimeError(
+            f"{backend}: the import recorded {recorded} images, expected {expected}"
+        )
+    return elapsed, monitor
+
+
+async def measure(
+    report: harness.Report,
+    backend: str,
+    server: harness.PostgresServer | None,
+    folder: Path,
+    files: list[Path],
+) -> None:
+    """Add the floor, import rate, ratio and stall figures of one backend."""
+    floor = hash_floor(files)
+    elapsed, monitor = await timed_import(backend, server, folder, len(files))
+    rate = len(files) / elapsed
+    share = rate / floor
+    stall = monitor.max_gap
+    report.add(backend, "read + SHA-256 floor, 1 core", floor, "photos/s")
+    report.add(backend, "import_location", rate, "photos/s")
+    report.add(backend, "import time", elapsed, "s", decimals=2)
+    report.add(
+        backend, "import / floor", share * 100, "%",
+        f">= {FLOOR_SHARE_TARGET:.0%}", share >= FLOOR_SHARE_TARGET,
+    )
+    report.add(
+        backend, "max event-loop gap during import", stall * 1000, "ms",
+        f"<= {MAX_STALL_TARGET * 1000:.0f} ms", stall <= MAX_STALL_TARGET,
+    )
+    report.add(backend, "gaps over 10 ms", monitor.count_over(0.010), "", decimals=0)
+
+
+async def run(
+    arguments: argparse.Namespace, server: harness.PostgresServer | None
+) -> harness.Report:
+    """Run the import benchmark on each requested backend."""
+    folder = harness.camera_photos(arguments.count, arguments.size)
+    files = harness.photo_files(folder)
+    total = harness.read_all(files)
+    report = harness.Report(TITLE, harness.command_line())
+    report.notes.append(
+        f"{len(files)} JPEGs of {arguments.size} from make_photos.py, "
+        f"{total / len(files) / 1024:.0f} KiB on average. Both the floor and the "
+        f"import read the files from a warm page cache."
+    )
+    for backend in arguments.backends:
+        await measure(report, backend, server, folder, files)
+    return report
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    harness.add_common_arguments(parser)
+    parser.add_argument("--count", type=int, default=2000, help="photos to import")
+    parser.add_argument("--size", default="1600x1200", help="photo size, WxH pixels")
+    return harness.finish_arguments(parser.parse_args(argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table and, with --write, update RESULTS.md."""
+    arguments = parse_arguments(argv)
+    harness.configure_logging(arguments.verbose)
+    needs_server = "postgres" in arguments.backends
+    with harness.postgres_server() if needs_server else nullcontext() as server:
+        report = asyncio.run(run(arguments, server))
+        harness.publish(report, SECTION, arguments.write, server)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,391 @@
+"""Shared parts of the benchmark scripts: photos, libraries, timing and output.
+
+The scripts run outside pytest, from the repository root:
+
+    /work/venv/bin/python -m tests.benchmarks.bench_import
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import picpocket
+from tests.postgres_server import (
+    PostgresServer,
+    create_database,
+    drop_database,
+    server_from_environment,
+    start_server,
+)
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = Path(__file__).resolve().parent
+# Generated photos are cached here between runs; the folder is git-ignored.
+WORK_DIR = BENCH_DIR / "work"
+RESULTS_PATH = BENCH_DIR / "RESULTS.md"
+MAKE_PHOTOS = Path(
+    os.environ.get(
+        "PICPOCKET_MAKE_PHOTOS", REPO_ROOT.parent / "shared" / "bench" / "make_photos.py"
+    )
+)
+BACKENDS = ("sqlite", "postgres")
+
+
+# Photos --------------------------------------------------------------
+
+
+def cached_folder(name: str, build: Callable[[Path], None]) -> Path:
+    """Return WORK_DIR/name, building it first through a temporary folder if absent.
+
+    The folder appears under its final name only once `build` has finished,
+    so an interrupted run never leaves a half-filled cache behind.
+    """
+    final = WORK_DIR / name
+    if final.is_dir():
+        return final
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f"{name}.", suffix=".partial", dir=WORK_DIR))
+    try:
+        started = time.perf_counter()
+        build(partial)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    logger.info("Built %s in %.1f s", final, time.perf_counter() - started)
+    return final
+
+
+def camera_photos(count: int, size: str) -> Path:
+    """Return a cached folder of `count` camera-like JPEGs from make_photos.py."""
+
+    def build(folder: Path) -> None:
+        command = [sys.executable, str(MAKE_PHOTOS), str(folder)]
+        subprocess.run(command + ["--count", str(count), "--size", size], check=True)
+
+    return cached_folder(f"photos-{count}-{size}", build)
+
+
+def photo_files(folder: Path) -> list[Path]:
+    """Return every file under folder, sorted by path."""
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def read_all(files: list[Path]) -> int:
+    """Read every file once, so later reads come from the page cache; return bytes."""
+    return sum(len(path.read_bytes()) for path in files)
+
+
+# Libraries ---------------------------------------------------------------
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """Yield the server named by PICPOCKET_TEST_POSTGRES, or a throwaway one."""
+    configured = server_from_environment()
+    if configured is not None:
+        yield configured
+        return
+    with start_server() as running:
+        yield running.server
+
+
+@asynccontextmanager
+async def new_library(
+    backend: str, server: PostgresServer | None
+) -> AsyncIterator[picpocket.PicPocket]:
+    """Yield an empty library on `backend`, deleted again afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="picpocket-bench-"))
+    database = None
+    settings: dict[str, Any] = {}
+    if backend == "postgres":
+        if server is None:
+            raise ValueError("the postgres backend needs a server")
+        database = f"picpocket_bench_{uuid.uuid4().hex[:12]}"
+        create_database(server, database)
+        settings = {"store_credentials": True, **server.connection_info(database)}
+    try:
+        api = await picpocket.initialize(directory / "library", backend, **settings)
+        try:
+            yield api
+        finally:
+            await api.close()
+    finally:
+        if database is not None and server is not None:
+            drop_database(server, database)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# Timing ------------------------------------------------------------------
+
+
+class StallMonitor:
+    """Measure how long the event loop goes without running a ready task.
+
+    A task sleeps 1 ms in a loop and records the time between wake-ups,
+    so a gap of about 1.1 ms means the loop was free the whole time.
+    """
+
+    SLEEP = 0.001
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.SLEEP)
+            self.gaps.append(time.perf_counter() - before)
+
+    async def __aenter__(self) -> StallMonitor:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+    @property
+    def max_gap(self) -> float:
+        """The longest time between two wake-ups, in seconds."""
+        return max(self.gaps, default=0.0)
+
+    def count_over(self, seconds: float) -> int:
+        """Return how many gaps were longer than `seconds`."""
+        return sum(1 for gap in self.gaps if gap > seconds)
+
+
+async def median_seconds(
+    call: Callable[[int], Awaitable[Any]], repetitions: int = 30, warmups: int = 3
+) -> float:
+    """Return the median wall time of `call(i)` after `warmups` untimed calls.
+
+    Each call gets its running index, so calls that must differ (tagging a
+    new image each time) can.
+    """
+    for index in range(warmups):
+        await call(index)
+    times = []
+    for index in range(warmups, warmups + repetitions):
+        started = time.perf_counter()
+        await call(index)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# Results -----------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One measured value, with its target when it has one."""
+
+    backend: str
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    passed: bool | None = None
+    decimals: int = 1
+
+    @property
+    def status(self) -> str:
+        """PASS, MISS, or empty for a figure without a target."""
+        if self.passed is None:
+            return ""
+        return "PASS" if self.passed else "MISS"
+
+    def formatted(self) -> str:
+        return f"{self.value:,.{self.decimals}f} {self.unit}".strip()
+
+
+@dataclass
+class Report:
+    """Figures of one benchmark run, printable as text or as Markdown."""
+
+    title: str
+    command: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *args: Any, **kwargs: Any) -> Figure:
+        figure = Figure(*args, **kwargs)
+        self.figures.append(figure)
+        return figure
+
+    def rows(self) -> list[tuple[str, ...]]:
+        return [
+            (f.backend, f.name, f.formatted(), f.target, f.status) for f in self.figures
+        ]
+
+    def text_table(self) -> str:
+        """Return the figures as a plain aligned table."""
+        header = ("backend", "measure", "value", "target", "status")
+        rows = [header, *self.rows()]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(line.rstrip() for line in lines)
+
+    def markdown(self, machine: dict[str, str]) -> str:
+        """Return a RESULTS.md section: command, date, machine and figures."""
+        lines = [
+            f"## {self.title}",
+            "",
+            f"- Command: `{self.command}`",
+            f"- Date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            "- Machine: " + "; ".join(f"{key}: {value}" for key, value in machine.items()),
+            "",
+            "| backend | measure | value | target | status |",
+            "| --- | --- | ---: | --- | --- |",
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows()]
+        if self.notes:
+            lines.append("")
+            lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def machine_facts(server: PostgresServer | None) -> dict[str, str]:
+    """Return the facts about this machine that a figure depends on."""
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "CPU": cpu_model(),
+        "RAM": f"{memory_gib():.1f} GiB",
+        "Python": platform.python_version(),
+        "SQLite": sqlite_version(),
+        "PostgreSQL": postgres_version(server),
+        "Pillow": pillow_version(),
+    }
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def memory_gib() -> float:
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return float("nan")
+
+
+def sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def pillow_version() -> str:
+    import PIL
+
+    return PIL.__version__
+
+
+def postgres_version(server: PostgresServer | None) -> str:
+    if server is None:
+        return "not run"
+    import psycopg
+
+    with psycopg.connect(**server.connection_info("postgres")) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return "unknown" if row is None else str(row[0])
+
+
+def update_results(section: str, text: str, path: Path = RESULTS_PATH) -> None:
+    """Replace the marked section `section` of RESULTS.md, or append it."""
+    start = f"<!-- {section}: start -->"
+    end = f"<!-- {section}: end -->"
+    block = f"{start}\n{text}\n{end}"
+    page = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if start in page and end in page:
+        before, rest = page.split(start, 1)
+        after = rest.split(end, 1)[1]
+        page = before + block + after
+    else:
+        page = page.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(page, encoding="utf-8")
+
+
+def command_line() -> str:
+    """Return the command that started this process, as a user would type it."""
+    module = sys.modules["__main__"].__spec__
+    program = f"-m {module.name}" if module is not None else sys.argv[0]
+    return " ".join(["python", program, *sys.argv[1:]])
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the --backend, --write and --verbose options every script takes."""
+    parser.add_argument(
+        "--backend",
+        choices=[*BACKENDS, "all"],
+        default="all",
+        help="backend to measure (default: all)",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="also update tests/benchmarks/RESULTS.md"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log at INFO level")
+
+
+def finish_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
+    """Turn --backend into the list `arguments.backends`."""
+    backend = arguments.backend
+    arguments.backends = list(BACKENDS) if backend == "all" else [backend]
+    return arguments
+
+
+def publish(
+    report: Report, section: str, write: bool, server: PostgresServer | None
+) -> None:
+    """Print the report's table and, when `write` is set, store it in RESULTS.md."""
+    print(f"\n{report.title}\n")
+    print(report.text_table())
+    for note in report.notes:
+        print(f"\n{note}")
+    if write:
+        update_results(section, report.markdown(machine_facts(server)))
+        print(f"\nUpdated {RESULTS_PATH}")
