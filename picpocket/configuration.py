@@ -70,8 +70,8 @@ def write_configuration(directory: Path, configuration: dict[str, Any]) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidPathError(
-            f"Cannot create the library folder {directory}: {error.strerror}; "
-            f"choose a folder that does not exist yet or an empty one"
+            f"Cannot create the library folder {directory}: {error.strerror}. "
+            f"Choose a folder that does not exist yet or an empty one"
         ) from None
     path = directory / CONFIG_NAME
     try:

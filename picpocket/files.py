@@ -159,7 +159,9 @@ def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEnt
         return []
     key = (status.st_dev, status.st_ino)
     if key in seen:
-        logger.warning("Skipping folder %s: it links back to a folder already read", folder)
+        logger.warning(
+            "Skipping folder %s: it links back to a folder already read", folder
+        )
         return []
     seen.add(key)
     try:

@@ -1,8 +1,8 @@
 """The `picpocket` command line: the PicPocket engine from a terminal.
 
-`main()` is the console script's entry point; it returns the exit code:
-0 on success, 1 when the engine or a command reports an error, 2 for
-usage errors and 130 when interrupted with Ctrl-C.
+`main()` is the console script's entry point and returns the exit code.
+It is 0 on success and 1 when the engine or a command reports an error.
+Usage errors exit with 2, and Ctrl-C with 130.
 """
 
 from __future__ import annotations

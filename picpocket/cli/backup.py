@@ -14,14 +14,19 @@ from picpocket.cli.session import require_location
 
 def register(subparsers: Subparsers) -> None:
     """Add the export and import-backup commands."""
+    _register_export(subparsers)
+    _register_import_backup(subparsers)
+
+
+def _register_export(subparsers: Subparsers) -> None:
     parser = add_command(
         subparsers,
         "export",
         "write the library's metadata to a JSON backup file",
         run_export,
         details=(
-            "The backup holds locations, tasks, image records with their "
-            "metadata and tags, and tag descriptions; it holds no image files."
+            "The backup contains locations, tasks, image records with their "
+            "metadata and tags, and tag descriptions. It contains no image files."
         ),
     )
     parser.add_argument("file", type=arguments.local_path, help="JSON file to write")
@@ -32,6 +37,9 @@ def register(subparsers: Subparsers) -> None:
         metavar="NAME",
         help="only this location's images and tasks (repeatable)",
     )
+
+
+def _register_import_backup(subparsers: Subparsers) -> None:
     parser = add_command(
         subparsers,
         "import-backup",

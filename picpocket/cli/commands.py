@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from picpocket.cli import arguments
 from picpocket.internal_use import NotSupplied
 
 Handler = Callable[..., Awaitable[None]]
@@ -69,3 +70,30 @@ def add_clearable(
         const=None,
         help=f"erase the stored {name}",
     )
+
+
+def add_tags_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add a repeatable `--tag TAG` option stored as the list `args.tags`."""
+    parser.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help=help_text
+    )
+
+
+def add_mounts_option(parser: argparse.ArgumentParser) -> None:
+    """Add a repeatable `--mount LOCATION=PATH` option stored as `args.mounts`."""
+    parser.add_argument(
+        "--mount",
+        dest="mounts",
+        action="append",
+        default=[],
+        type=arguments.mount,
+        metavar="LOCATION=PATH",
+        help="folder where a location is attached for this run (repeatable)",
+    )
+
+
+def add_json_option(
+    parser: argparse.ArgumentParser, help_text: str = "print JSON"
+) -> None:
+    """Add a `--json` flag."""
+    parser.add_argument("--json", action="store_true", help=help_text)

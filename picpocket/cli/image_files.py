@@ -8,7 +8,12 @@ from pathlib import Path
 
 from picpocket.api import PicPocket
 from picpocket.cli import arguments
-from picpocket.cli.commands import Subparsers, add_command
+from picpocket.cli.commands import (
+    Subparsers,
+    add_command,
+    add_mounts_option,
+    add_tags_option,
+)
 from picpocket.cli.errors import UsageError
 from picpocket.cli.output import Output, image_line
 from picpocket.cli.session import (
@@ -65,9 +70,7 @@ def _register_copy(commands: Subparsers) -> None:
     parser.add_argument(
         "--rating", type=arguments.whole_number, help="rating, a whole number"
     )
-    parser.add_argument(
-        "--tag", dest="tags", action="append", help="tag to apply (repeatable)"
-    )
+    add_tags_option(parser, "tag to apply (repeatable)")
 
 
 def _register_verify(commands: Subparsers) -> None:
@@ -93,15 +96,7 @@ def _register_verify(commands: Subparsers) -> None:
         action="store_true",
         help="read the EXIF data of every file again, changed or not",
     )
-    parser.add_argument(
-        "--mount",
-        dest="mounts",
-        action="append",
-        default=[],
-        type=arguments.mount,
-        metavar="LOCATION=PATH",
-        help="where a location is attached for this run (repeatable)",
-    )
+    add_mounts_option(parser)
 
 
 async def run_move(api: PicPocket, args: argparse.Namespace, out: Output) -> None:

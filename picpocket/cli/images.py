@@ -10,7 +10,13 @@ import argparse
 
 from picpocket.api import PicPocket
 from picpocket.cli import arguments, image_files
-from picpocket.cli.commands import Subparsers, add_clearable, add_command, add_group
+from picpocket.cli.commands import (
+    Subparsers,
+    add_clearable,
+    add_command,
+    add_group,
+    add_json_option,
+)
 from picpocket.cli.errors import CommandError, UsageError
 from picpocket.cli.output import Output, image_fields
 from picpocket.cli.session import require_image
@@ -27,13 +33,26 @@ def register(subparsers: Subparsers) -> None:
         commands, "show", "show an image's metadata and tags", run_show
     )
     parser.add_argument("id", type=int, help="image id")
-    parser.add_argument(
-        "--json", action="store_true", help="print JSON, with EXIF data"
-    )
+    add_json_option(parser, "print JSON, with EXIF data")
+
     _register_edit(commands)
+    _register_tagging(commands)
+
+    parser = add_command(
+        commands, "find", "show the image recorded for a file path", run_find
+    )
+    parser.add_argument(
+        "path", type=arguments.local_path, help="path of the image file"
+    )
+    add_json_option(parser, "print JSON, with EXIF data")
+
+    image_files.register(commands)
+
+
+def _register_tagging(commands: Subparsers) -> None:
     for name, verb, handler in (
-        ("tag", "add a tag to", run_tag),
-        ("untag", "remove a tag from", run_untag),
+        ("tag", "add tags to", run_tag),
+        ("untag", "remove tags from", run_untag),
     ):
         parser = add_command(commands, name, f"{verb} one or more images", handler)
         parser.add_argument("ids", type=int, nargs="+", metavar="ID", help="image id")
@@ -42,18 +61,9 @@ def register(subparsers: Subparsers) -> None:
             dest="tags",
             action="append",
             required=True,
+            metavar="TAG",
             help="tag such as bird/goose (repeatable)",
         )
-    parser = add_command(
-        commands, "find", "show the image recorded for a file path", run_find
-    )
-    parser.add_argument(
-        "path", type=arguments.local_path, help="path of the image file"
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print JSON, with EXIF data"
-    )
-    image_files.register(commands)
 
 
 def _register_edit(commands: Subparsers) -> None:

@@ -41,6 +41,10 @@ def register(subparsers: Subparsers) -> None:
         choices=backends or None,
         help="database backend (default: sqlite)",
     )
+    _add_server_options(parser)
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
     server = parser.add_argument_group("database server (postgres)")
     server.add_argument("--host", help="server host name or socket folder")
     server.add_argument("--port", type=arguments.port, help="server TCP port")
@@ -74,13 +78,13 @@ async def run_init(args: argparse.Namespace, out: Output) -> None:
 
 
 def _connection_info(args: argparse.Namespace) -> dict[str, Any]:
-    given = {
+    settings = {
         name: getattr(args, name)
         for name in SERVER_OPTIONS
         if getattr(args, name) is not None
     }
     if args.backend == "sqlite":
-        flags = [f"--{name}" for name in given]
+        flags = [f"--{name}" for name in settings]
         if args.password_prompt:
             flags.append("--password-prompt")
         if args.store_password:
@@ -90,7 +94,7 @@ def _connection_info(args: argparse.Namespace) -> dict[str, Any]:
                 f"{', '.join(flags)} apply to database servers, not to sqlite; "
                 f"add --backend postgres"
             )
-        return given
+        return settings
     if args.password_prompt:
-        given["password"] = getpass.getpass("Database password: ")
-    return given
+        settings["password"] = getpass.getpass("Database password: ")
+    return settings

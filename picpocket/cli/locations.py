@@ -6,7 +6,14 @@ import argparse
 
 from picpocket.api import PicPocket
 from picpocket.cli import arguments
-from picpocket.cli.commands import Subparsers, add_clearable, add_command, add_group
+from picpocket.cli.commands import (
+    Subparsers,
+    add_clearable,
+    add_command,
+    add_group,
+    add_json_option,
+    add_tags_option,
+)
 from picpocket.cli.errors import CommandError, UsageError
 from picpocket.cli.output import Output, yes_no
 from picpocket.cli.session import require_location
@@ -35,10 +42,10 @@ def register(subparsers: Subparsers) -> None:
         help="also forget the location's image records and tasks",
     )
     parser = add_command(commands, "list", "list all locations", run_list)
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(parser)
     parser = add_command(commands, "show", "show one location", run_show)
     parser.add_argument("name", help="location name")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(parser)
     _register_import(commands)
 
 
@@ -136,9 +143,7 @@ def _register_import(commands: Subparsers) -> None:
         help="images recorded per database commit (default: 1000)",
     )
     parser.add_argument("--creator", help="creator to record on images that have none")
-    parser.add_argument(
-        "--tag", dest="tags", action="append", help="tag every image (repeatable)"
-    )
+    add_tags_option(parser, "tag every image (repeatable)")
 
 
 async def run_add(api: PicPocket, args: argparse.Namespace, out: Output) -> None:

@@ -30,6 +30,18 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument("tag", help="tag name")
     parser.add_argument("--description", help="what the tag means")
+    _register_move_and_remove(commands)
+    parser = add_command(
+        commands, "show", "show a tag's description and children", run_show
+    )
+    parser.add_argument("tag", help="tag name")
+    parser = add_command(commands, "list", "list all tags", run_list)
+    parser.add_argument(
+        "--tree", action="store_true", help="print the tags as an indented tree"
+    )
+
+
+def _register_move_and_remove(commands: Subparsers) -> None:
     parser = add_command(
         commands,
         "move",
@@ -50,14 +62,6 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("tag", help="tag name")
     parser.add_argument(
         "--cascade", action="store_true", help="also remove the tag's descendants"
-    )
-    parser = add_command(
-        commands, "show", "show a tag's description and children", run_show
-    )
-    parser.add_argument("tag", help="tag name")
-    parser = add_command(commands, "list", "list all tags", run_list)
-    parser.add_argument(
-        "--tree", action="store_true", help="print the tags as an indented tree"
     )
 
 

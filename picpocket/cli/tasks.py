@@ -6,7 +6,13 @@ import argparse
 
 from picpocket.api import PicPocket
 from picpocket.cli import arguments
-from picpocket.cli.commands import Subparsers, add_command, add_group
+from picpocket.cli.commands import (
+    Subparsers,
+    add_command,
+    add_group,
+    add_mounts_option,
+    add_tags_option,
+)
 from picpocket.cli.errors import CommandError
 from picpocket.cli.output import Output, local_time
 from picpocket.cli.session import location_names, mount_locations, require_location
@@ -50,12 +56,7 @@ def _register_add(commands: Subparsers) -> None:
     parser.add_argument("destination", help="location to copy images into")
     parser.add_argument("--description", help="what the task is for")
     parser.add_argument("--creator", help="creator to record on every imported image")
-    parser.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        help="tag every imported image (repeatable)",
-    )
+    add_tags_option(parser, "tag every imported image (repeatable)")
     parser.add_argument("--source-path", help="where to look in the source; see above")
     parser.add_argument(
         "--destination-format", help="path of each copy in the destination; see above"
@@ -92,21 +93,8 @@ def _register_run(commands: Subparsers) -> None:
     parser.add_argument(
         "--full", action="store_true", help="look at every file, whatever its date"
     )
-    parser.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        help="extra tag for this run (repeatable)",
-    )
-    parser.add_argument(
-        "--mount",
-        dest="mounts",
-        action="append",
-        default=[],
-        type=arguments.mount,
-        metavar="LOCATION=PATH",
-        help="where a location is attached for this run (repeatable)",
-    )
+    add_tags_option(parser, "extra tag for this run (repeatable)")
+    add_mounts_option(parser)
 
 
 async def run_add(api: PicPocket, args: argparse.Namespace, out: Output) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -14,7 +15,10 @@ from picpocket.database.images import FILE_COLUMNS, USER_COLUMNS
 from picpocket.database.logic import Types
 from picpocket.database.task_runs import TasksMixin
 from picpocket.database.types import Location
+from picpocket.database.tags import normalize_tag
 from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.images import normalize_formats
+from picpocket.tasks import parse_source_path, validate_destination_format
 
 logger = logging.getLogger(__name__)
 
@@ -28,23 +32,155 @@ def _load_backup(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InvalidPathError(f"Backup file {path} not found") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputValidationError(f"Backup file {path} is not valid JSON: {error}") from None
+        raise InputValidationError(
+            f"Backup file {path} is not valid JSON: {error}"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
         raise InputValidationError(
             f"File {path} is not a PicPocket backup; create one with export_data()"
         )
-    if data.get("version", 0) > BACKUP_VERSION:
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InputValidationError(
-            f"Backup {path} has format version {data.get('version')}, newer than "
+            f"Backup {path} has an invalid format version {version!r}; it must be "
+            f"a whole number from 1 to {BACKUP_VERSION}"
+        )
+    if version > BACKUP_VERSION:
+        raise InputValidationError(
+            f"Backup {path} has format version {version}, newer than "
             f"{BACKUP_VERSION}; upgrade PicPocket to read it"
         )
+    for section in _SECTIONS:
+        _check_section(path, section, data.get(section, []))
     return data
+
+
+# The keys each entry of a backup section must have (as text), and those it
+# may have, by the type their values must be when they are not null.
+_SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "locations": {
+        "required": ("name",),
+        "text": ("path", "description"),
+        "boolean": ("source", "destination", "removable"),
+    },
+    "tasks": {
+        "required": ("name", "source", "destination"),
+        "text": ("description", "creator", "source_path", "destination_format"),
+        "date": ("last_ran",),
+        "text list": ("tags", "file_formats"),
+    },
+    "tags": {"required": ("name",), "text": ("description",)},
+    "images": {
+        "required": ("location", "path"),
+        "text": ("creator", "title", "caption", "alt", "hash"),
+        "number": ("rating", "width", "height"),
+        "date": ("creation_date", "last_modified"),
+        "text list": ("tags",),
+        "object": ("exif",),
+    },
+}
+
+
+def _check_section(path: Path, section: str, items: Any) -> None:
+    if not isinstance(items, list):
+        raise InputValidationError(
+            f"Backup {path} is damaged: {section!r} must be a list"
+        )
+    for number, item in enumerate(items):
+        problem = _entry_problem(section, item)
+        if problem is not None:
+            raise InputValidationError(
+                f"Backup {path} is damaged: entry {number} of {section!r} {problem}"
+            )
+
+
+def _entry_problem(section: str, item: Any) -> str | None:
+    """Describe what is wrong with one backup entry, or return None."""
+    if not isinstance(item, dict):
+        return "is not an object"
+    keys = _SECTIONS[section]
+    for key in keys["required"]:
+        if not isinstance(item.get(key), str) or not item[key]:
+            return f"has no text {key!r}"
+    for kind, names in keys.items():
+        for key in names:
+            value = item.get(key)
+            if kind != "required" and value is not None and not _has_kind(kind, value):
+                return f"has a {key!r} that is not a {kind}: {value!r}"
+    if section == "images" and _unsafe_path(item["path"]):
+        return f"has a path that leaves its location: {item['path']!r}"
+    try:
+        _check_values(section, item)
+    except InputValidationError as error:
+        return f"is invalid: {error}"
+    return None
+
+
+def _check_values(section: str, item: dict[str, Any]) -> None:
+    """Run the checks add_task and tagging run, so a backup brings in nothing
+    that they would reject."""
+    for tag in item.get("tags") or []:
+        normalize_tag(tag)
+    if section == "tags":
+        normalize_tag(item["name"])
+    if section != "tasks":
+        return
+    parse_source_path(item.get("source_path") or "")
+    if item.get("destination_format") is not None:
+        validate_destination_format(item["destination_format"])
+    if item.get("file_formats") is not None:
+        normalize_formats(item["file_formats"])
+
+
+def _has_kind(kind: str, value: Any) -> bool:
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "text list":
+        return isinstance(value, list) and all(
+            isinstance(entry, str) for entry in value
+        )
+    if kind == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _unsafe_path(text: str) -> bool:
+    relative = PurePosixPath(text)
+    return relative.is_absolute() or ".." in relative.parts or text in ("", ".")
+
+
+def _write_backup(path: Path, text: str) -> None:
+    """Write the backup through a temporary file, so a failed export leaves
+    any earlier backup at `path` whole."""
+    if not path.parent.is_dir():
+        raise InvalidPathError(
+            f"Cannot write backup {path}: folder {path.parent} does not exist"
+        )
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 class BackupMixin(TasksMixin):
     """Export and import locations, tasks, images and tags as JSON."""
 
-    async def export_data(self, path: Path, locations: list[str | int] | None = None) -> None:
+    async def export_data(
+        self, path: Path, locations: list[str | int] | None = None
+    ) -> None:
         """Write a backup of the library's records (not the image files) to `path`."""
         async with self.transaction(commit=False) as cursor:
             chosen = await self._chosen_locations(cursor, locations)
@@ -58,7 +194,7 @@ class BackupMixin(TasksMixin):
                 "images": await self._export_images(cursor, chosen),
             }
         text = json.dumps(data, ensure_ascii=False, indent=1)
-        await asyncio.to_thread(Path(path).write_text, text, encoding="utf-8")
+        await asyncio.to_thread(_write_backup, Path(path), text)
         logger.info("Exported %d images to %s", len(data["images"]), path)
 
     async def _chosen_locations(
@@ -75,15 +211,23 @@ class BackupMixin(TasksMixin):
             if task.source in names and task.destination in names:
                 data = task.serialize()
                 data.pop("id")
-                data.update(source=names[task.source], destination=names[task.destination])
+                data.update(
+                    source=names[task.source], destination=names[task.destination]
+                )
                 exported.append(data)
         return exported
 
     async def _export_tags(self, cursor: Cursor) -> list[dict]:
-        rows = await cursor.fetch_all("SELECT name, description FROM tags ORDER BY name")
-        return [{"name": name, "description": description} for name, description in rows]
+        rows = await cursor.fetch_all(
+            "SELECT name, description FROM tags ORDER BY name"
+        )
+        return [
+            {"name": name, "description": description} for name, description in rows
+        ]
 
-    async def _export_images(self, cursor: Cursor, chosen: list[Location]) -> list[dict]:
+    async def _export_images(
+        self, cursor: Cursor, chosen: list[Location]
+    ) -> list[dict]:
         names = {location.id: location.name for location in chosen}
         if not names:
             return []
@@ -161,20 +305,27 @@ class BackupMixin(TasksMixin):
             tag_id = await self._ensure_tag(cursor, item["name"])
             if item.get("description") is not None:
                 await cursor.execute(
-                    "UPDATE tags SET description = ? WHERE id = ? AND description IS NULL",
+                    "UPDATE tags SET description = ? "
+                    "WHERE id = ? AND description IS NULL",
                     (item["description"], tag_id),
                 )
 
-    async def _import_tasks(self, cursor: Cursor, tasks: list[dict], ids: dict[str, int]) -> None:
+    async def _import_tasks(
+        self, cursor: Cursor, tasks: list[dict], ids: dict[str, int]
+    ) -> None:
         for item in tasks:
             if item["source"] not in ids or item["destination"] not in ids:
                 continue
-            if await cursor.fetch_one("SELECT id FROM tasks WHERE name = ?", (item["name"],)):
+            if await cursor.fetch_one(
+                "SELECT id FROM tasks WHERE name = ?", (item["name"],)
+            ):
                 continue
             settings = {key: item.get(key) for key in
-                        ("creator", "tags", "source_path", "destination_format", "file_formats")}
+                        ("creator", "tags", "source_path", "destination_format",
+                         "file_formats")}
             row = await cursor.fetch_one(
-                "INSERT INTO tasks (name, description, source, destination, configuration) "
+                "INSERT INTO tasks "
+                "(name, description, source, destination, configuration) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (item["name"], item.get("description"), ids[item["source"]],
                  ids[item["destination"]], self.sql.adapt(Types.JSON, settings)),
@@ -182,10 +333,14 @@ class BackupMixin(TasksMixin):
             if item.get("last_ran") and row is not None:
                 await cursor.execute(
                     "INSERT INTO task_invocations (task, last_ran) VALUES (?, ?)",
-                    (row[0], self.sql.adapt(Types.DATETIME, datetime.fromisoformat(item["last_ran"]))),
+                    (row[0], self.sql.adapt(
+                        Types.DATETIME, datetime.fromisoformat(item["last_ran"])
+                    )),
                 )
 
-    async def _import_images(self, cursor: Cursor, images: list[dict], ids: dict[str, int]) -> int:
+    async def _import_images(
+        self, cursor: Cursor, images: list[dict], ids: dict[str, int]
+    ) -> int:
         count = 0
         for item in images:
             location_id = ids.get(item["location"])
@@ -245,9 +400,11 @@ def _wanted_locations(
     for name in locations:
         if name not in known:
             raise InputValidationError(
-                f"Location {name!r} is not in the backup; it has: {', '.join(sorted(known))}"
+                f"Location {name!r} is not in the backup; it has: "
+                f"{', '.join(sorted(known))}"
             )
-        if not isinstance(locations, dict) and known[name].get("path") is None:
+        has_folder = isinstance(locations, dict) and locations[name] is not None
+        if known[name].get("path") is None and not has_folder:
             raise InputValidationError(
                 f"Location {name!r} has no path in the backup; pass locations as a "
                 f"dict that gives the folder it is at now"

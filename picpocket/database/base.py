@@ -77,7 +77,9 @@ LOCATION_COLUMNS = (
 MAX_PARAMETERS = 900
 
 
-def chunked(values: Sequence[Any], size: int = MAX_PARAMETERS) -> Iterable[Sequence[Any]]:
+def chunked(
+    values: Sequence[Any], size: int = MAX_PARAMETERS
+) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -206,7 +208,7 @@ class DbApiBase(ABC):
 
         Raises:
             InputValidationError: `target` is not a schema version this
-                code knows.
+                code supports.
             PicPocketError: the library is newer than this code, or a
                 migration statement failed (nothing was changed).
         """

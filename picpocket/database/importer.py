@@ -33,16 +33,27 @@ from picpocket.database.reading import (
 )
 from picpocket.database.tags import normalize_tag
 from picpocket.database.types import Location
-from picpocket.errors import InvalidPathError
+from picpocket.errors import InputValidationError, InvalidPathError
 from picpocket.images import normalize_formats
 
 logger = logging.getLogger(__name__)
 
 
+def _tag_names(tags: list[str] | None) -> list[str]:
+    """Return the normalized tag names, or raise InputValidationError."""
+    if isinstance(tags, str):
+        # A string is iterable, and would otherwise become one tag per letter.
+        raise InputValidationError(
+            f"tags must be a list of tags, not the string {tags!r}; "
+            f"pass [{tags!r}] instead"
+        )
+    return [normalize_tag(tag) for tag in tags or []]
+
+
 async def _list_files(
     location: Location, root: Path, formats: frozenset[str]
 ) -> list[tuple[PurePosixPath, datetime]]:
-    """List the files to consider; raise InvalidPathError when the folder is gone."""
+    """List the candidate files, raising InvalidPathError when the folder is gone."""
     if not await asyncio.to_thread(root.is_dir):
         raise InvalidPathError(
             f"Location {location.name!r} cannot be imported: its folder {root} "
@@ -114,7 +125,7 @@ class ImporterMixin(ImagesMixin):
         formats = normalize_formats(file_formats)
         batch_size = check_batch_size(batch_size)
         check_text("creator", creator)
-        tag_names = [normalize_tag(tag) for tag in tags or []]
+        tag_names = _tag_names(tags)
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             existing = await self._existing_paths(cursor, location.id)
@@ -122,16 +133,29 @@ class ImporterMixin(ImagesMixin):
         to_read, unchanged = _split_unchanged(files, existing)
         logger.info(
             "Importing location %r from %s: %d files, %d unchanged",
-            location.name, root, len(files), len(unchanged),
+            location.name,
+            root,
+            len(files),
+            len(unchanged),
         )
         report(progress, len(unchanged), len(files))
         for chunk in chunked(unchanged, batch_size):
             await run_to_completion(self._tag_unchanged(chunk, creator, tag_names))
         changed = await self._import_files(
-            location, root, to_read, existing, creator, tag_names,
-            batch_size, lambda done: report(progress, len(unchanged) + done, len(files)),
+            location,
+            root,
+            to_read,
+            existing,
+            creator,
+            tag_names,
+            batch_size,
+            lambda done: report(progress, len(unchanged) + done, len(files)),
         )
-        logger.info("Imported location %r: %d images added or changed", location.name, len(changed))
+        logger.info(
+            "Imported location %r: %d images added or changed",
+            location.name,
+            len(changed),
+        )
         return changed
 
     async def _import_files(
@@ -148,7 +172,9 @@ class ImporterMixin(ImagesMixin):
         changed: list[int] = []
         batch: list[tuple[PurePosixPath, FileRead]] = []
         reads = map_in_order(
-            self.reader(), read_file, [root / relative for relative in to_read],
+            self.reader(),
+            read_file,
+            [root / relative for relative in to_read],
             window=max(8, 4 * worker_count()),
         )
         async with aclosing(reads):
@@ -162,7 +188,9 @@ class ImporterMixin(ImagesMixin):
                     batch.append((relative, read))
                 if len(batch) >= batch_size:
                     changed += await run_to_completion(
-                        self._write_batch(location.id, batch, existing, creator, tag_names)
+                        self._write_batch(
+                            location.id, batch, existing, creator, tag_names
+                        )
                     )
                     batch = []
                 on_file(done)
@@ -187,13 +215,17 @@ class ImporterMixin(ImagesMixin):
         creator: str | None,
         tag_names: list[str],
     ) -> list[int]:
-        """Record one batch in one transaction; return the new and updated ids.
+        """Record one batch in one transaction and return the new and updated ids.
 
         Callers await it through run_to_completion, because a cancel that
         lands inside a transaction can leave a connection unusable (an
         SQLite BEGIN that ran without its ROLLBACK).
         """
-        new = [(relative, read) for relative, read in batch if relative.as_posix() not in existing]
+        new = [
+            (relative, read)
+            for relative, read in batch
+            if relative.as_posix() not in existing
+        ]
         updates = [
             (existing[relative.as_posix()][0], read.facts, read.modified)
             for relative, read in batch
@@ -223,7 +255,15 @@ class ImporterMixin(ImagesMixin):
             assert read.facts is not None and read.modified is not None
             values = self.file_values(read.facts, read.modified)
             image_creator = creator if creator is not None else read.facts.creator
-            rows.append((location_id, relative.as_posix(), *split_name(relative), *values, image_creator))
+            rows.append(
+                (
+                    location_id,
+                    relative.as_posix(),
+                    *split_name(relative),
+                    *values,
+                    image_creator,
+                )
+            )
         await cursor.executemany(
             f"INSERT INTO images ({', '.join(columns)}) "
             f"VALUES ({placeholders(len(columns))})",

@@ -67,12 +67,21 @@ class LocationsMixin(DbApiBase):
         destination: bool = False,
         removable: bool = True,
     ) -> int:
-        """Add a new location and return its id."""
+        """Add a new location and return its id.
+
+        Raises:
+            InputValidationError: the name is empty or taken, the path is
+                relative, or the location is neither source nor destination.
+        """
         _check_name(name)
         checked_path = _check_path(path)
         check_text("description", description)
         _check_roles(source, destination)
-        boolean = self.sql.adapt
+        flags = [
+            self.sql.adapt(Types.BOOLEAN, bool(flag))
+            for flag in (source, destination, removable)
+        ]
+        stored_path = None if checked_path is None else str(checked_path)
         async with self.transaction() as cursor:
             if await self._find_location(cursor, name, expect=False):
                 raise _name_taken(name)
@@ -80,14 +89,7 @@ class LocationsMixin(DbApiBase):
                 row = await cursor.fetch_one(
                     "INSERT INTO locations (name, path, description, source, "
                     "destination, removable) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (
-                        name,
-                        None if checked_path is None else str(checked_path),
-                        description,
-                        boolean(Types.BOOLEAN, bool(source)),
-                        boolean(Types.BOOLEAN, bool(destination)),
-                        boolean(Types.BOOLEAN, bool(removable)),
-                    ),
+                    (name, stored_path, description, *flags),
                 )
             except self.integrity_errors:
                 # Another connection added the name after the check above.
@@ -108,23 +110,17 @@ class LocationsMixin(DbApiBase):
         destination: bool | None = None,
         removable: bool | None = None,
     ) -> None:
-        """Edit a location; arguments left out keep their stored value."""
-        changes: dict[str, object] = {}
-        if new_name is not None:
-            changes["name"] = _check_name(new_name)
-        if not isinstance(path, NotSupplied):
-            checked_path = _check_path(path)
-            changes["path"] = None if checked_path is None else str(checked_path)
-        if not isinstance(description, NotSupplied):
-            check_text("description", description)
-            changes["description"] = description
-        for column, value in (
-            ("source", source),
-            ("destination", destination),
-            ("removable", removable),
-        ):
-            if value is not None:
-                changes[column] = self.sql.adapt(Types.BOOLEAN, bool(value))
+        """Edit a location; arguments left out keep their stored value.
+
+        Passing None for `path` or `description` erases it.
+
+        Raises:
+            UnknownItemError: no location has that name or id.
+            InputValidationError: a value is invalid, `new_name` is taken,
+                or the location would be neither source nor destination.
+        """
+        flags = {"source": source, "destination": destination, "removable": removable}
+        changes = self._location_changes(new_name, path, description, flags)
         async with self.transaction() as cursor:
             location = await self._location(cursor, name_or_id)
             _check_roles(
@@ -142,8 +138,31 @@ class LocationsMixin(DbApiBase):
                         (*changes.values(), location.id),
                     )
                 except self.integrity_errors:
+                    # Another connection took the name after the check above.
                     raise _name_taken(str(new_name)) from None
         logger.info("Edited location %r: %s", location.name, sorted(changes))
+
+    def _location_changes(
+        self,
+        new_name: str | None,
+        path: Path | NotSupplied | None,
+        description: str | NotSupplied | None,
+        flags: dict[str, bool | None],
+    ) -> dict[str, object]:
+        """Check edit_location's arguments and return the column values to set."""
+        changes: dict[str, object] = {}
+        if new_name is not None:
+            changes["name"] = _check_name(new_name)
+        if not isinstance(path, NotSupplied):
+            checked_path = _check_path(path)
+            changes["path"] = None if checked_path is None else str(checked_path)
+        if not isinstance(description, NotSupplied):
+            check_text("description", description)
+            changes["description"] = description
+        for column, value in flags.items():
+            if value is not None:
+                changes[column] = self.sql.adapt(Types.BOOLEAN, bool(value))
+        return changes
 
     async def remove_location(
         self, name_or_id: int | str, /, *, force: bool = False

@@ -143,7 +143,7 @@ class PostgreSQL(DbApi):
         configuration: dict[str, Any],
         connection_info: dict[str, Any] | None = None,
     ) -> None:
-        """Set up a backend object; it connects on first use.
+        """Set up a backend object, which connects on first use.
 
         `connection_info` defaults to the settings stored in the
         configuration's [connection] table.
@@ -174,13 +174,18 @@ class PostgreSQL(DbApi):
         unknown = set(info) - set(CONNECTION_KEYS)
         if unknown:
             raise InputValidationError(
-                f"Unknown PostgreSQL settings {sorted(unknown)}; use {', '.join(CONNECTION_KEYS)}"
+                f"Unknown PostgreSQL settings {sorted(unknown)}. "
+                f"Use {', '.join(CONNECTION_KEYS)}"
             )
         if not info.get("dbname"):
             raise InputValidationError("PostgreSQL needs a dbname: the database to use")
-        stored = {key: info[key] for key in CONNECTION_KEYS if info.get(key) is not None}
+        stored = {
+            key: info[key] for key in CONNECTION_KEYS if info.get(key) is not None
+        }
         password = info.get("password")
-        keep_password = store_credentials or (store_credentials is None and not password)
+        keep_password = store_credentials or (
+            store_credentials is None and not password
+        )
         if not keep_password:
             stored.pop("password", None)
         stored["store_credentials"] = bool(keep_password)
@@ -188,7 +193,10 @@ class PostgreSQL(DbApi):
 
     @classmethod
     async def create(
-        cls, directory: Path, configuration: dict[str, Any], connection_info: dict[str, Any]
+        cls,
+        directory: Path,
+        configuration: dict[str, Any],
+        connection_info: dict[str, Any],
     ) -> "PostgreSQL":
         api = cls(directory, configuration, connection_info)
         await api._start(migrate=True)
@@ -202,7 +210,8 @@ class PostgreSQL(DbApi):
         prompt: Callable[[], str] | None = None,
     ) -> "PostgreSQL":
         info = stored_connection_info(configuration)
-        if not configuration["connection"].get("store_credentials") and prompt is not None:
+        stored = configuration["connection"].get("store_credentials")
+        if not stored and prompt is not None:
             info["password"] = prompt()
         api = cls(directory, configuration, info)
         await api._start(migrate=True)
@@ -219,7 +228,11 @@ class PostgreSQL(DbApi):
 
     async def _open_pool(self) -> None:
         pool = AsyncConnectionPool(
-            kwargs={**self._info, "autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+            kwargs={
+                **self._info,
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT,
+            },
             min_size=POOL_MIN_SIZE,
             max_size=POOL_MAX_SIZE,
             open=False,
@@ -281,7 +294,9 @@ class PostgreSQL(DbApi):
         )
 
     @asynccontextmanager
-    async def cursor(self, connection: Any, commit: bool = False) -> AsyncIterator[_Cursor]:
+    async def cursor(
+        self, connection: Any, commit: bool = False
+    ) -> AsyncIterator[_Cursor]:
         async with connection.transaction(force_rollback=not commit):
             async with connection.cursor() as cursor:
                 yield _Cursor(cursor)

@@ -59,7 +59,7 @@ def read_file(path: Path) -> FileRead:
         return FileRead(path, None, None)
     if facts.creation_date == facts.last_modified:
         # Without an EXIF date the creation date is the mtime, which
-        # read_image_facts rounds from a float; store the exact one.
+        # read_image_facts rounds from a float, so store the exact one.
         facts = replace(facts, creation_date=modified)
     if facts.width is not None and jpeg_end_missing(path):
         logger.warning(
@@ -177,7 +177,11 @@ def report(progress: Progress | None, done: int, total: int) -> None:
 
 
 def check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or batch_size < 1
+    ):
         raise InputValidationError(
             f"batch_size must be a whole number of 1 or more, got {batch_size!r}"
         )

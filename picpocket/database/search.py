@@ -175,7 +175,13 @@ class SearchMixin(DbApiBase):
         offset: int | None = None,
         reachable: bool | None = None,
     ) -> list[int]:
-        """Return the ids of matching images, ordered and paged."""
+        """Return the ids of matching images, ordered and paged.
+
+        Raises:
+            InputValidationError: a filter, tag list, order key, limit or
+                offset is invalid. A limit must be 1 or more, and an offset
+                needs a limit.
+        """
         tail = self._order_by(order) + self._page(limit, offset)
         async with self.transaction(commit=False) as cursor:
             where, params = await self._where(
@@ -199,7 +205,13 @@ class SearchMixin(DbApiBase):
         offset: int | None = None,
         reachable: bool | None = None,
     ) -> list[Image]:
-        """Return matching images, ordered and paged (without their tags)."""
+        """Return matching images, ordered and paged (without their tags).
+
+        Raises:
+            InputValidationError: a filter, tag list, order key, limit or
+                offset is invalid. A limit must be 1 or more, and an offset
+                needs a limit.
+        """
         tail = self._order_by(order) + self._page(limit, offset)
         columns = ", ".join(f"images.{column}" for column in IMAGE_COLUMNS)
         async with self.transaction(commit=False) as cursor:

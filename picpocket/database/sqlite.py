@@ -141,7 +141,10 @@ class SQLite(DbApi):
 
     @classmethod
     async def create(
-        cls, directory: Path, configuration: dict[str, Any], connection_info: dict[str, Any]
+        cls,
+        directory: Path,
+        configuration: dict[str, Any],
+        connection_info: dict[str, Any],
     ) -> "SQLite":
         api = cls(directory, configuration)
         try:

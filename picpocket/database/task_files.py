@@ -58,7 +58,9 @@ def find_source_files(
             if since is not None and _older_than(path, since):
                 continue
             directory = path.parent.relative_to(root).as_posix()
-            found.append(SourceFile(path, "" if directory == "." else directory, len(found) + 1))
+            if directory == ".":
+                directory = ""
+            found.append(SourceFile(path, directory, len(found) + 1))
     return found
 
 
@@ -80,27 +82,12 @@ def transfer_file(
             whether a drive disappeared.
     """
     facts = read_image_facts(source.path)
-    date = modification_time(source.path).astimezone()
-    try:
-        relative = format_destination(
-            template,
-            directory=source.directory,
-            file=source.path.name,
-            date=date,
-            hash=facts.hash or "",
-            index=source.index,
-        )
-        target = resolve_inside(destination_root, relative)
-    except (InputValidationError, InvalidPathError) as error:
-        logger.warning("Not copying %s: %s", source.path, error)
+    destination = _destination(source, template, destination_root, facts)
+    if destination is None:
         return Transfer(source, "failed")
+    relative, target = destination
     if target.exists():
-        if hash_image(target) == facts.hash:
-            return Transfer(source, "present", relative, facts, modification_time(target))
-        logger.warning(
-            "Not copying %s: a different file already exists at %s", source.path, target
-        )
-        return Transfer(source, "conflict", relative)
+        return _compare_existing(source, relative, target, facts)
     if not destination_root.is_dir():
         # copy_exclusive creates missing folders, which would recreate the
         # root of a destination drive that was pulled out.
@@ -113,3 +100,34 @@ def transfer_file(
         logger.warning("Not copying %s: %s", source.path, error)
         return Transfer(source, "conflict", relative)
     return Transfer(source, "copied", relative, facts, modification_time(target))
+
+
+def _destination(
+    source: SourceFile, template: str, destination_root: Path, facts: ImageFacts
+) -> tuple[PurePosixPath, Path] | None:
+    """Return where a file goes, relative and in full, or None when it cannot."""
+    try:
+        relative = format_destination(
+            template,
+            directory=source.directory,
+            file=source.path.name,
+            date=modification_time(source.path).astimezone(),
+            hash=facts.hash or "",
+            index=source.index,
+        )
+        return relative, resolve_inside(destination_root, relative)
+    except (InputValidationError, InvalidPathError) as error:
+        logger.warning("Not copying %s: %s", source.path, error)
+        return None
+
+
+def _compare_existing(
+    source: SourceFile, relative: PurePosixPath, target: Path, facts: ImageFacts
+) -> Transfer:
+    """Accept an identical file already at the target; leave a different one."""
+    if target.is_file() and hash_image(target) == facts.hash:
+        return Transfer(source, "present", relative, facts, modification_time(target))
+    logger.warning(
+        "Not copying %s: a different file already exists at %s", source.path, target
+    )
+    return Transfer(source, "conflict", relative)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from picpocket.database.base import Cursor, Row, check_text, run_to_completion
 from picpocket.database.importer import ImporterMixin
@@ -26,7 +26,7 @@ from picpocket.database.task_files import (
     find_source_files,
     transfer_file,
 )
-from picpocket.database.types import Task
+from picpocket.database.types import Location, Task
 from picpocket.errors import InputValidationError, InvalidPathError, UnknownItemError
 from picpocket.images import normalize_formats
 from picpocket.tasks import (
@@ -50,7 +50,8 @@ class TasksMixin(ImporterMixin):
     """Define, list, remove and run tasks."""
 
     def _task_from_row(self, row: Row) -> Task:
-        identifier, name, source, destination, description, configuration, last_ran = row
+        (identifier, name, source, destination,
+         description, configuration, last_ran) = row
         settings = self.sql.convert(Types.JSON, configuration)
         formats = settings.get("file_formats")
         return Task(
@@ -88,33 +89,17 @@ class TasksMixin(ImporterMixin):
                 location has the wrong role, or a path or format is invalid.
         """
         if not isinstance(name, str) or not name.strip():
-            raise InputValidationError(f"A task name must be non-empty text, got {name!r}")
+            raise InputValidationError(
+                f"A task name must be non-empty text, got {name!r}"
+            )
         check_text("description", description)
-        check_text("creator", creator)
-        settings = {
-            "creator": creator,
-            "tags": [normalize_tag(tag) for tag in tags or []],
-            "source_path": None if source_path is None
-            else serialize_source_path(parse_source_path(source_path)),
-            "destination_format": destination_format,
-            "file_formats": None if file_formats is None
-            else sorted(normalize_formats(file_formats)),
-        }
-        if destination_format is not None:
-            validate_destination_format(destination_format)
+        settings = _task_settings(
+            creator, tags, source_path, destination_format, file_formats
+        )
         async with self.transaction() as cursor:
             source_location = await self._location(cursor, source)
             destination_location = await self._location(cursor, destination)
-            if not source_location.source:
-                raise InputValidationError(
-                    f"Location {source_location.name!r} is not a source; edit it "
-                    f"with source=True to import from it"
-                )
-            if not destination_location.destination:
-                raise InputValidationError(
-                    f"Location {destination_location.name!r} is not a destination; "
-                    f"edit it with destination=True to copy into it"
-                )
+            _check_roles(source_location, destination_location)
             values = (description, source_location.id, destination_location.id,
                       self.sql.adapt(Types.JSON, settings))
             return await self._store_task(cursor, name, values, force)
@@ -134,7 +119,9 @@ class TasksMixin(ImporterMixin):
                 (*values, row[0]),
             )
             # A changed definition should look at every file again.
-            await cursor.execute("DELETE FROM task_invocations WHERE task = ?", (row[0],))
+            await cursor.execute(
+                "DELETE FROM task_invocations WHERE task = ?", (row[0],)
+            )
             logger.info("Replaced task %r", name)
             return int(row[0])
         row = await cursor.fetch_one(
@@ -155,7 +142,9 @@ class TasksMixin(ImporterMixin):
     async def get_task(self, name: str) -> Task | None:
         """Return a task's definition, or None when there is no such task."""
         async with self.transaction(commit=False) as cursor:
-            row = await cursor.fetch_one(f"{_TASK_SELECT} WHERE tasks.name = ?", (name,))
+            row = await cursor.fetch_one(
+                f"{_TASK_SELECT} WHERE tasks.name = ?", (name,)
+            )
         return None if row is None else self._task_from_row(row)
 
     async def list_tasks(self) -> list[Task]:
@@ -191,27 +180,20 @@ class TasksMixin(ImporterMixin):
                 before or during the run.
         """
         started = datetime.now(UTC)
-        task = await self.get_task(name)
-        if task is None:
-            raise UnknownItemError(f"Task {name!r} not found; list_tasks() shows the known ones")
-        run_tags = list(dict.fromkeys(task.tags + [normalize_tag(tag) for tag in tags or []]))
-        async with self.transaction(commit=False) as cursor:
-            source, source_root = await self._reachable_location(cursor, task.source)
-            destination, destination_root = await self._reachable_location(
-                cursor, task.destination
-            )
-        drives = [(source_root, source.name), (destination_root, destination.name)]
-        for root, location_name in drives:
-            _check_folder(root, location_name)
+        task = await self._expect_task(name)
+        extra_tags = [normalize_tag(tag) for tag in tags or []]
+        run_tags = list(dict.fromkeys(task.tags + extra_tags))
+        source, destination = await self._task_drives(task)
         cutoff = None if full else (since or task.last_ran)
         parts = parse_source_path(task.source_path or "")
         formats = normalize_formats(task.file_formats)
-        files = await asyncio.to_thread(find_source_files, source_root, parts, formats, cutoff)
+        files = await asyncio.to_thread(
+            find_source_files, source.root, parts, formats, cutoff
+        )
         logger.info("Running task %r: %d files since %s", name, len(files), cutoff)
         recorder = _Recorder(self, task, destination.id, run_tags)
-        template = task.destination_format or DEFAULT_DESTINATION_FORMAT
         failed = await self._transfer_files(
-            files, template, destination_root, drives, recorder, progress
+            files, task, (source, destination), recorder, progress
         )
         if failed:
             # Files before the last run are skipped, so keeping the previous
@@ -225,12 +207,35 @@ class TasksMixin(ImporterMixin):
         logger.info("Task %r imported %d images", name, len(recorder.imported))
         return recorder.imported
 
+    async def _expect_task(self, name: str) -> Task:
+        task = await self.get_task(name)
+        if task is None:
+            raise UnknownItemError(
+                f"Task {name!r} not found; list_tasks() shows the known ones"
+            )
+        return task
+
+    async def _task_drives(self, task: Task) -> tuple[_Drive, _Drive]:
+        """Return the task's source and destination, whose folders must exist."""
+        drives = []
+        async with self.transaction(commit=False) as cursor:
+            for location_id in (task.source, task.destination):
+                location, root = await self._reachable_location(cursor, location_id)
+                drives.append(_Drive(location.id, location.name, root))
+        for drive in drives:
+            if not drive.root.is_dir():
+                raise InvalidPathError(
+                    f"Location {drive.name!r} has no folder at {drive.root}; "
+                    f"attach the drive, or mount() the location where it is, "
+                    f"and run the task again"
+                )
+        return drives[0], drives[1]
+
     async def _transfer_files(
         self,
         files: list[SourceFile],
-        template: str,
-        destination_root: Path,
-        drives: list[tuple[Path, str]],
+        task: Task,
+        drives: tuple[_Drive, _Drive],
         recorder: _Recorder,
         progress: Progress | None,
     ) -> int:
@@ -239,37 +244,22 @@ class TasksMixin(ImporterMixin):
         When this stops early (a drive disappeared, the caller cancelled),
         copies still running finish and every completed copy is recorded.
         """
-        executor = self.reader()
-        remaining = iter(files)
-        pending: deque[Future[Transfer | None]] = deque()
-
-        def submit_next() -> None:
-            for item in remaining:
-                pending.append(
-                    executor.submit(_transfer_or_none, item, template, destination_root)
-                )
-                return
-
+        template = task.destination_format or DEFAULT_DESTINATION_FORMAT
+        queue = _TransferQueue(self.reader(), files, template, drives[1].root)
         failed = 0
         report(progress, 0, len(files))
         try:
-            for _ in range(max(8, 4 * worker_count())):
-                submit_next()
             for done in range(1, len(files) + 1):
-                # The future stays queued until it is done, so an interruption
-                # here leaves it for _finish_interrupted to record.
-                transfer = await asyncio.wrap_future(pending[0])
-                pending.popleft()
-                submit_next()
+                transfer = await queue.next()
                 if transfer is None:
                     failed += 1
-                    for root, location_name in drives:
-                        check_root_present(root, location_name, recorder.saved)
+                    for drive in drives:
+                        check_root_present(drive.root, drive.name, recorder.saved)
                 else:
                     await recorder.add(transfer)
                 report(progress, done, len(files))
         except BaseException:
-            await run_to_completion(_finish_interrupted(pending, recorder))
+            await run_to_completion(_record_interrupted(queue, recorder))
             raise
         await recorder.flush()
         return failed
@@ -297,7 +287,8 @@ class TasksMixin(ImporterMixin):
                 else:
                     creator = task.creator or transfer.facts.creator
                     image_id = await self._insert_image(
-                        cursor, location_id, transfer.relative, values, {"creator": creator}
+                        cursor, location_id, transfer.relative, values,
+                        {"creator": creator},
                     )
                 await self._apply_tags(cursor, [image_id], tags)
                 if transfer.status == "copied" or row is None:
@@ -307,11 +298,106 @@ class TasksMixin(ImporterMixin):
     async def _mark_task_run(self, task_id: int, started: datetime) -> None:
         moment = self.sql.adapt(Types.DATETIME, started)
         async with self.transaction() as cursor:
-            await cursor.execute("DELETE FROM task_invocations WHERE task = ?", (task_id,))
+            await cursor.execute(
+                "DELETE FROM task_invocations WHERE task = ?", (task_id,)
+            )
             await cursor.execute(
                 "INSERT INTO task_invocations (task, last_ran) VALUES (?, ?)",
                 (task_id, moment),
             )
+
+
+def _task_settings(
+    creator: str | None,
+    tags: list[str] | None,
+    source_path: str | None,
+    destination_format: str | None,
+    file_formats: set[str] | None,
+) -> dict[str, Any]:
+    """Check a task's definition and return it as stored in `configuration`."""
+    check_text("creator", creator)
+    if destination_format is not None:
+        validate_destination_format(destination_format)
+    return {
+        "creator": creator,
+        "tags": [normalize_tag(tag) for tag in tags or []],
+        "source_path": None if source_path is None
+        else serialize_source_path(parse_source_path(source_path)),
+        "destination_format": destination_format,
+        "file_formats": None if file_formats is None
+        else sorted(normalize_formats(file_formats)),
+    }
+
+
+def _check_roles(source: Location, destination: Location) -> None:
+    if not source.source:
+        raise InputValidationError(
+            f"Location {source.name!r} is not a source; edit it "
+            f"with source=True to import from it"
+        )
+    if not destination.destination:
+        raise InputValidationError(
+            f"Location {destination.name!r} is not a destination; "
+            f"edit it with destination=True to copy into it"
+        )
+
+
+class _Drive(NamedTuple):
+    """A location that a task run reads from or writes to."""
+
+    id: int
+    name: str
+    root: Path
+
+
+class _TransferQueue:
+    """Transfer files in worker threads, a bounded window ahead, in order."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        files: list[SourceFile],
+        template: str,
+        destination_root: Path,
+    ) -> None:
+        self._executor = executor
+        self._remaining = iter(files)
+        self._template = template
+        self._destination_root = destination_root
+        self._pending: deque[Future[Transfer | None]] = deque()
+        for _ in range(max(8, 4 * worker_count())):
+            self._submit_next()
+
+    def _submit_next(self) -> None:
+        for item in self._remaining:
+            self._pending.append(
+                self._executor.submit(
+                    _transfer_or_none, item, self._template, self._destination_root
+                )
+            )
+            return
+
+    async def next(self) -> Transfer | None:
+        """Wait for the oldest transfer and return it; None means it failed."""
+        # The future leaves the queue only once it is done, so an
+        # interruption here leaves it for stop() to collect.
+        transfer = await asyncio.wrap_future(self._pending[0])
+        self._pending.popleft()
+        self._submit_next()
+        return transfer
+
+    async def stop(self) -> list[Transfer]:
+        """Cancel transfers not yet started, and return those that complete."""
+        for future in self._pending:
+            future.cancel()
+        started = [future for future in self._pending if not future.cancelled()]
+        if started:
+            await asyncio.wait([asyncio.wrap_future(future) for future in started])
+        return [
+            future.result()
+            for future in started
+            if future.exception() is None and future.result() is not None
+        ]
 
 
 class _Recorder:
@@ -344,36 +430,20 @@ class _Recorder:
         self._batch = []
 
 
-async def _finish_interrupted(
-    pending: deque[Future[Transfer | None]], recorder: _Recorder
-) -> None:
+async def _record_interrupted(queue: _TransferQueue, recorder: _Recorder) -> None:
     """Let started copies finish, then record every completed transfer.
 
-    Copies that have not started are cancelled. An error while recording
-    is logged, so that the error that stopped the run is the one raised;
-    the next run records the copied files it finds at the destination.
+    An error while recording is logged, so that the error that stopped the
+    run is the one raised; the next run records the copied files it finds
+    at the destination.
     """
-    for future in pending:
-        future.cancel()
-    started = [future for future in pending if not future.cancelled()]
-    if started:
-        await asyncio.wait([asyncio.wrap_future(future) for future in started])
+    finished = await queue.stop()
     try:
-        for future in started:
-            if future.exception() is None and future.result() is not None:
-                await recorder.add(future.result())
+        for transfer in finished:
+            await recorder.add(transfer)
         await recorder.flush()
     except Exception:
         logger.exception("Could not record the files copied before the task stopped")
-
-
-def _check_folder(root: Path, location_name: str) -> None:
-    """Raise InvalidPathError unless a location's root is an existing folder."""
-    if not root.is_dir():
-        raise InvalidPathError(
-            f"Location {location_name!r} has no folder at {root}; attach the "
-            f"drive, or mount() the location where it is, and run the task again"
-        )
 
 
 def _transfer_or_none(

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -22,7 +23,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ MAKE_PHOTOS = Path(
     )
 )
 BACKENDS = ("sqlite", "postgres")
+TINY_SEED = 20240601
 
 
 # Photos --------------------------------------------------------------
@@ -83,6 +85,33 @@ def camera_photos(count: int, size: str) -> Path:
         subprocess.run(command + ["--count", str(count), "--size", size], check=True)
 
     return cached_folder(f"photos-{count}-{size}", build)
+
+
+def tiny_photos(count: int) -> Path:
+    """Return a cached folder of `count` valid 1x1 JPEGs with distinct EXIF dates.
+
+    Dates are a shuffled sequence 97 minutes apart, so the order of the
+    creation dates is unrelated to the order of import (and of image ids).
+    """
+
+    def build(folder: Path) -> None:
+        from PIL import Image
+
+        steps = list(range(count))
+        random.Random(TINY_SEED).shuffle(steps)
+        start = datetime(2012, 1, 1, 8, 0, 0)
+        for index, step in enumerate(steps):
+            taken = start + timedelta(minutes=97 * step)
+            exif = Image.Exif()
+            exif[0x0132] = f"{taken:%Y:%m:%d %H:%M:%S}"  # DateTime
+            exif.get_ifd(0x8769)[0x9003] = exif[0x0132]  # DateTimeOriginal
+            color = (index % 256, index // 256 % 256, index // 65536 % 256)
+            subfolder = folder / f"batch{index // 1000:03d}"
+            subfolder.mkdir(exist_ok=True)
+            image = Image.new("RGB", (1, 1), color)
+            image.save(subfolder / f"IMG_{index:06d}.JPG", quality=90, exif=exif)
+
+    return cached_folder(f"tiny-{count}", build)
 
 
 def photo_files(folder: Path) -> list[Path]:

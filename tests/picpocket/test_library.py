@@ -55,7 +55,9 @@ async def index_count(directory: Path, backend: str, info: dict[str, Any]) -> in
     api = new_backend_object(directory, backend, info)
     try:
         async with api.transaction(commit=False) as cursor:
-            row = await cursor.fetch_one(INDEX_COUNT_QUERIES[backend], (MIGRATION_2_INDEX,))
+            row = await cursor.fetch_one(
+                INDEX_COUNT_QUERIES[backend], (MIGRATION_2_INDEX,)
+            )
     finally:
         await api.close()
     return row[0]
@@ -384,8 +386,8 @@ def test_protocol_exported():
 
 def test_engine_imports_no_qt():
     code = (
-        "import picpocket, picpocket.database.sqlite, picpocket.database.postgres, sys; "
-        "print([m for m in sys.modules if m.startswith('PySide')])"
+        "import picpocket, picpocket.database.sqlite, picpocket.database.postgres; "
+        "import sys; print([m for m in sys.modules if m.startswith('PySide')])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -62,7 +62,7 @@ def library(cli: Runner) -> Runner:
 
 @pytest.fixture
 def imported(library: Runner, jpegs: Path) -> Runner:
-    """Return the runner for a library whose location 'photos' holds four JPEGs."""
+    """Return the runner for a library whose location 'photos' contains four JPEGs."""
     added = library("location", "add", "photos", str(jpegs), "--destination")
     assert added.code == 0, added.err
     result = library("location", "import", "photos")
@@ -100,8 +100,8 @@ def camera_card(tmp_path: Path, photo_source: Path) -> Path:
 def restore_logging() -> Iterator[None]:
     """Remove the stderr handler that main() installs, after each test.
 
-    The handler holds the captured stderr of the test, which pytest
-    closes afterwards.
+    The handler writes to the test's captured stderr, which pytest closes
+    afterwards.
     """
     yield
     root = logging.getLogger()

@@ -37,6 +37,15 @@ def test_init_sqlite_with_host(cli: Runner, library_dir: Path) -> None:
     assert not library_dir.exists()
 
 
+def test_init_server_unreachable(cli: Runner) -> None:
+    result = cli(
+        "init", "--backend", "postgres", "--host", "127.0.0.1", "--port", "1",
+        "--dbname", "missing",
+    )
+    assert result.code == 1
+    assert result.err.startswith("picpocket: error: Could not connect")
+
+
 def test_config_not_a_library(cli: Runner, tmp_path: Path) -> None:
     folder = tmp_path / "elsewhere"
     folder.mkdir()
@@ -141,10 +150,10 @@ def test_location_edit_nothing(library: Runner, jpegs: Path) -> None:
 
 
 def test_location_remove_needs_force(imported: Runner, jpegs: Path) -> None:
-    refused = imported("location", "remove", "photos")
-    assert refused.code == 1
-    assert "4 images" in refused.err
-    assert "--force" in refused.err
+    rejected = imported("location", "remove", "photos")
+    assert rejected.code == 1
+    assert "4 images" in rejected.err
+    assert "--force" in rejected.err
     forced = imported("location", "remove", "photos", "--force")
     assert forced.code == 0
     assert imported("location", "list", "--json").out == "[]\n"
@@ -183,6 +192,8 @@ def test_help_every_command() -> None:
     for name, parser in commands:
         assert parser.description, name
         for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue  # each command's own description is checked instead
             assert action.help, f"{name} {action.dest}"
 
 

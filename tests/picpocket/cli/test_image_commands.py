@@ -69,7 +69,9 @@ def test_image_show_unknown(imported: Runner) -> None:
 def test_image_tag_several(imported: Runner) -> None:
     ids = image_ids(imported)
     first, second = str(ids["Canon_40D.jpg"]), str(ids["Nikon_D70.jpg"])
-    result = imported("image", "tag", first, second, "--tag", "bird/goose", "--tag", "lake")
+    result = imported(
+        "image", "tag", first, second, "--tag", "bird/goose", "--tag", "lake"
+    )
     assert result.code == 0
     for image_id in (first, second):
         image = json.loads(imported("image", "show", image_id, "--json").out)

@@ -37,7 +37,8 @@ def names(run: Runner, *options: str) -> list[str]:
 def test_search_all_lines(described: Runner) -> None:
     lines = described("search", "--filter", "rating=5").lines
     assert len(lines) == 1
-    assert lines[0].split("\t")[1:] == ["photos", "Canon_40D.jpg", "Canada Goose at dawn"]
+    columns = lines[0].split("\t")
+    assert columns[1:] == ["photos", "Canon_40D.jpg", "Canada Goose at dawn"]
 
 
 def test_search_number_filter(described: Runner) -> None:
@@ -79,18 +80,30 @@ def test_search_missing(described: Runner) -> None:
 
 
 def test_search_date_filter(described: Runner) -> None:
-    assert described("search", "--count", "--filter", "creation_date>=1990-01-01").out == "4\n"
-    assert described("search", "--count", "--filter", "creation_date>2100-01-01").out == "0\n"
+    since_1990 = described("search", "--count", "--filter", "creation_date>=1990-01-01")
+    assert since_1990.out == "4\n"
+    after_2100 = described("search", "--count", "--filter", "creation_date>2100-01-01")
+    assert after_2100.out == "0\n"
 
 
 def test_search_order_descending(described: Runner) -> None:
     found = names(described, "--order=-rating!", "--order", "name")
-    assert found == ["Canon_40D.jpg", "Nikon_D70.jpg", "Kodak_CX7530.jpg", "Pentax_K10D.jpg"]
+    assert found == [
+        "Canon_40D.jpg",
+        "Nikon_D70.jpg",
+        "Kodak_CX7530.jpg",
+        "Pentax_K10D.jpg",
+    ]
 
 
 def test_search_order_comma_list(described: Runner) -> None:
     found = names(described, "--order", "!rating,name")
-    assert found == ["Kodak_CX7530.jpg", "Pentax_K10D.jpg", "Nikon_D70.jpg", "Canon_40D.jpg"]
+    assert found == [
+        "Kodak_CX7530.jpg",
+        "Pentax_K10D.jpg",
+        "Nikon_D70.jpg",
+        "Canon_40D.jpg",
+    ]
 
 
 def test_search_limit_offset(described: Runner) -> None:

@@ -29,7 +29,9 @@ def with_task(library: Runner, tmp_path: Path) -> Runner:
     return library
 
 
-def test_task_run_copies_dcim(with_task: Runner, camera_card: Path, tmp_path: Path) -> None:
+def test_task_run_copies_dcim(
+    with_task: Runner, camera_card: Path, tmp_path: Path
+) -> None:
     result = with_task("task", "run", "offload", "--mount", f"camera={camera_card}")
     assert result.code == 0, result.err
     assert result.lines == ["2 images imported"]
@@ -105,8 +107,8 @@ def test_task_show(with_task: Runner) -> None:
 
 
 def test_task_add_existing(with_task: Runner) -> None:
-    refused = with_task("task", "add", "offload", "camera", "archive")
-    assert refused.code == 1
+    rejected = with_task("task", "add", "offload", "camera", "archive")
+    assert rejected.code == 1
     forced = with_task("task", "add", "offload", "camera", "archive", "--force")
     assert forced.code == 0
 

@@ -1,5 +1,7 @@
 """Tests for image records: copying in, editing, finding, moving and removing."""
 
+import asyncio
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -234,7 +236,7 @@ async def test_copy_unknown_location(api, main, photo):
 
 
 async def test_copy_location_without_path(api, photo):
-    await api.add_location("card", None, source=True)
+    await api.add_location("card", None, destination=True)
     with pytest.raises(InvalidPathError):
         await api.add_image_copy(photo, "card", Path("x.jpg"))
 
@@ -449,7 +451,7 @@ async def test_find_without_tags(api, image_id, root):
 async def test_find_through_mount(api, tmp_path, photo):
     card = tmp_path / "card"
     card.mkdir()
-    await api.add_location("card", None, source=True)
+    await api.add_location("card", None, destination=True)
     await api.mount("card", card)
     new_id = await api.add_image_copy(photo, "card", Path("DCIM/x.jpg"))
     image = await api.find_image(card / "DCIM" / "x.jpg")
@@ -459,7 +461,7 @@ async def test_find_through_mount(api, tmp_path, photo):
 async def test_find_after_unmount(api, tmp_path, photo):
     card = tmp_path / "card"
     card.mkdir()
-    await api.add_location("card", None, source=True)
+    await api.add_location("card", None, destination=True)
     await api.mount("card", card)
     await api.add_image_copy(photo, "card", Path("DCIM/x.jpg"))
     await api.unmount("card")
@@ -791,3 +793,29 @@ async def test_copy_tree_untouched(api, main, root, jpegs, photo_source):
         await api.add_image_copy(source, "main", Path(f"{number}/{source.name}"))
     originals = {name: (photo_source / "jpg" / name).read_bytes() for name in os.listdir(jpegs)}
     assert {path.name: path.read_bytes() for path in jpegs.iterdir()} == originals
+
+
+@pytest.mark.parametrize("delay", [0, 0.001, 0.01])
+async def test_copy_cancelled_consistent(api, main, root, photo, delay):
+    # A cancelled copy finishes or undoes itself: file and record agree.
+    task = asyncio.ensure_future(api.add_image_copy(photo, "main", Path("x.jpg")))
+    await asyncio.sleep(delay)
+    task.cancel()
+    # The call may have finished before the cancellation arrived.
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    recorded = await api.find_image(root / "x.jpg") is not None
+    assert (root / "x.jpg").exists() == recorded
+
+
+@pytest.mark.parametrize("delay", [0, 0.001, 0.01])
+async def test_move_cancelled_consistent(api, image_id, root, delay):
+    # A cancelled move finishes or undoes itself: file and record agree.
+    task = asyncio.ensure_future(api.move_image(image_id, Path("b/moved.jpg")))
+    await asyncio.sleep(delay)
+    task.cancel()
+    # The call may have finished before the cancellation arrived.
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    image = await api.get_image(image_id)
+    assert image.full_path.exists()

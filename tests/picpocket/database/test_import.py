@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 import os
 import shutil
 import struct
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 def file_mtime(path: Path) -> datetime:
     """Return the file's modification time, truncated to the microsecond."""
     microseconds = path.stat().st_mtime_ns // 1000
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=microseconds)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -115,7 +116,9 @@ async def test_import_default_formats(api, tmp_path, photo_source):
     folder = tmp_path / "formats"
     folder.mkdir()
     for suffix in DEFAULT_FORMATS:
-        shutil.copyfile(photo_source / "jpg" / "Canon_40D.jpg", folder / f"photo.{suffix}")
+        shutil.copyfile(
+            photo_source / "jpg" / "Canon_40D.jpg", folder / f"photo.{suffix}"
+        )
     await add_folder(api, "main", folder)
 
     ids = await api.import_location("main")
@@ -176,7 +179,9 @@ async def test_import_file_formats_invalid(api, jpegs, formats):
 
 async def test_import_ignores_other_files(api, photos):
     (photos / "jpg" / "notes.txt").write_text("shot on a sunny day\n")
-    (photos / "jpg" / "Canon_40D.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    (photos / "jpg" / "Canon_40D.xmp").write_text(
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    )
     (photos / "jpg" / "Canon_40D.jpg.xmp").write_text("<x:xmpmeta/>")
     await add_folder(api, "main", photos)
 
@@ -290,6 +295,25 @@ async def test_import_tags(api, photos):
     assert image.tags == ["imported", "trip/Lyon"]
 
 
+@pytest.mark.parametrize("tags", ["bird", [""], ["a//b"], [None], [["bird"]]])
+async def test_import_tags_invalid(api, jpegs, tags):
+    await add_folder(api, "main", jpegs)
+
+    with pytest.raises(InputValidationError):
+        await api.import_location("main", tags=tags)
+
+    assert await api.count_images() == 0
+    assert await api.all_tag_names() == set()
+
+
+async def test_import_tags_tuple(api, jpegs):
+    await add_folder(api, "main", jpegs)
+
+    await api.import_location("main", tags=("bird/goose",))
+
+    assert await api.count_images(any_tags=["bird"]) == 4
+
+
 async def snapshot(api, location_id: int) -> dict[str, tuple]:
     """Return every file fact of a location's images, by path."""
     return {
@@ -342,7 +366,11 @@ async def test_reimport_keeps_user_metadata(api, jpegs):
     await add_folder(api, "main", jpegs)
     ids = await api.import_location("main")
     await api.edit_image(
-        ids[0], title="Geese", caption="By the lake", alt="Two geese", rating=4,
+        ids[0],
+        title="Geese",
+        caption="By the lake",
+        alt="Two geese",
+        rating=4,
         creator="Ada",
     )
 
@@ -469,7 +497,32 @@ async def test_import_detached_drive(api, tmp_path):
         await api.import_location("card")
 
 
+@pytest.mark.parametrize("removable", [True, False])
+async def test_import_missing_folder(api, tmp_path, removable):
+    await add_folder(api, "main", tmp_path / "gone", removable=removable)
+
+    with pytest.raises(InvalidPathError, match="main"):
+        await api.import_location("main")
+
+
+async def test_import_file_as_root(api, jpegs):
+    await add_folder(api, "main", jpegs / "Canon_40D.jpg")
+
+    with pytest.raises(InvalidPathError, match="main"):
+        await api.import_location("main")
+
+
 # Files that cannot be read, and unusual names and folders
+
+
+def progressive_half(source: Path) -> bytes:
+    """Return the first 60% of a progressive JPEG made from a sample photo."""
+    buffer = io.BytesIO()
+    with PillowImage.open(source / "jpg" / "gps" / "DSCN0010.jpg") as picture:
+        picture.save(buffer, "JPEG", progressive=True, quality=90)
+    data = buffer.getvalue()
+    return data[: len(data) * 6 // 10]
+
 
 BAD_FILES = {
     "empty": ("empty.jpg", lambda source: b"", None),
@@ -479,6 +532,7 @@ BAD_FILES = {
         lambda source: half_of(source / "jpg" / "gps" / "DSCN0010.jpg"),
         (640, 480),
     ),
+    "progressive": ("progressive.jpg", progressive_half, (640, 480)),
     "bomb": ("bomb.png", lambda source: bomb_png(20_000, 20_000), None),
 }
 
@@ -510,6 +564,27 @@ async def test_import_bad_files_together(api, jpegs, photo_source, caplog):
 
     assert len(ids) == 4 + len(BAD_FILES)
     assert await api.count_images(Text("hash", "=", None)) == 0
+
+
+async def test_import_data_after_end(api, jpegs, caplog):
+    # Phones append a video or their own records after the JPEG data.
+    data = (jpegs / "Canon_40D.jpg").read_bytes() + b"\x00\x00\x00\x18ftypmp42" * 500
+    (jpegs / "motion.jpg").write_bytes(data)
+    await add_folder(api, "main", jpegs)
+
+    await api.import_location("main")
+
+    images = await images_by_path(api)
+    assert (images["motion.jpg"].width, images["motion.jpg"].height) == (100, 68)
+    assert warnings_about(caplog, "motion.jpg") == []
+
+
+async def test_import_samples_not_truncated(api, photos, caplog):
+    await add_folder(api, "main", photos)
+
+    await api.import_location("main")
+
+    assert warnings_about(caplog, "truncated") == []
 
 
 async def test_import_newline_name(api, jpegs):
@@ -584,7 +659,9 @@ async def test_import_progress(api, photos):
     await add_folder(api, "main", photos)
     calls = []
 
-    await api.import_location("main", batch_size=10, progress=lambda *call: calls.append(call))
+    await api.import_location(
+        "main", batch_size=10, progress=lambda *call: calls.append(call)
+    )
 
     done = [call[0] for call in calls]
     assert done == sorted(done)
@@ -625,7 +702,9 @@ async def test_import_cancel(api, photos):
             task.cancel()
 
     task = asyncio.create_task(
-        api.import_location("main", batch_size=5, tags=["batch"], progress=cancel_after_20)
+        api.import_location(
+            "main", batch_size=5, tags=["batch"], progress=cancel_after_20
+        )
     )
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -676,7 +755,9 @@ async def test_import_root_removed(api, photos, removable):
             shutil.rmtree(photos)
 
     with pytest.raises(InvalidPathError, match="Location 'card'"):
-        await api.import_location("card", batch_size=5, tags=["saved"], progress=pull_drive)
+        await api.import_location(
+            "card", batch_size=5, tags=["saved"], progress=pull_drive
+        )
 
     saved = await api.count_images()
     images = await api.search_images()

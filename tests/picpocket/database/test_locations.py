@@ -158,7 +158,9 @@ async def test_edit_path(api, tmp_path):
 
 async def test_edit_flags(api, tmp_path):
     location_id = await api.add_location("photos", tmp_path, source=True)
-    await api.edit_location(location_id, source=False, destination=True, removable=False)
+    await api.edit_location(
+        location_id, source=False, destination=True, removable=False
+    )
     location = await api.get_location(location_id)
     assert location.source is False
     assert location.destination is True

@@ -272,7 +272,8 @@ async def test_retry_after_failure(tmp_path, postgres_database):
         await picpocket.initialize(directory, "postgres", **wrong)
     api = await picpocket.initialize(directory, "postgres", **postgres_database)
     await api.close()
-    assert read_configuration(directory)["connection"]["port"] == postgres_database["port"]
+    stored = read_configuration(directory)["connection"]
+    assert stored["port"] == postgres_database["port"]
 
 
 async def test_load_wrong_database(tmp_path, postgres_database):
@@ -304,7 +305,9 @@ def terminate_connections(server: PostgresServer, database: str) -> int:
 
 
 async def test_dropped_connection_read(tmp_path, postgres_server, postgres_database):
-    api = await picpocket.initialize(tmp_path / "library", "postgres", **postgres_database)
+    api = await picpocket.initialize(
+        tmp_path / "library", "postgres", **postgres_database
+    )
     try:
         await api.add_location("main", tmp_path, destination=True)
         assert terminate_connections(postgres_server, postgres_database["dbname"]) >= 1
@@ -319,7 +322,9 @@ async def test_dropped_connection_read(tmp_path, postgres_server, postgres_datab
 
 
 async def test_dropped_connection_write(tmp_path, postgres_server, postgres_database):
-    api = await picpocket.initialize(tmp_path / "library", "postgres", **postgres_database)
+    api = await picpocket.initialize(
+        tmp_path / "library", "postgres", **postgres_database
+    )
     try:
         await api.add_location("main", tmp_path, destination=True)
         assert terminate_connections(postgres_server, postgres_database["dbname"]) >= 1
@@ -335,7 +340,9 @@ async def test_dropped_connection_write(tmp_path, postgres_server, postgres_data
 
 
 async def test_dropped_every_connection(tmp_path, postgres_server, postgres_database):
-    api = await picpocket.initialize(tmp_path / "library", "postgres", **postgres_database)
+    api = await picpocket.initialize(
+        tmp_path / "library", "postgres", **postgres_database
+    )
     try:
         await api.add_location("main", tmp_path, destination=True)
         await asyncio.gather(*(api.list_locations() for _ in range(8)))
@@ -359,7 +366,9 @@ async def test_dropped_every_connection(tmp_path, postgres_server, postgres_data
 @pytest.fixture
 async def computers(tmp_path, postgres_database):
     """Return two API objects, each with its own configuration, on one database."""
-    first = await picpocket.initialize(tmp_path / "first", "postgres", **postgres_database)
+    first = await picpocket.initialize(
+        tmp_path / "first", "postgres", **postgres_database
+    )
     second = await picpocket.initialize(
         tmp_path / "second", "postgres", **postgres_database
     )

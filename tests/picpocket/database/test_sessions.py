@@ -81,7 +81,8 @@ async def test_expired_returns_none(api):
 
 
 async def test_prune_removes_expired(api):
-    expired = await api.create_session({"old": 1}, datetime.now(UTC) - timedelta(days=2))
+    past = datetime.now(UTC) - timedelta(days=2)
+    expired = await api.create_session({"old": 1}, past)
     current = await api.create_session({"new": 2})
     await api.prune_sessions()
     assert await session_rows(api) == 1
@@ -118,7 +119,9 @@ async def test_create_not_json(api, data):
     assert await session_rows(api) == 0
 
 
-@pytest.mark.parametrize("data", [["a", "b"], "text", None], ids=["list", "str", "none"])
+@pytest.mark.parametrize(
+    "data", [["a", "b"], "text", None], ids=["list", "str", "none"]
+)
 async def test_create_not_dict(api, data):
     with pytest.raises(InputValidationError):
         await api.create_session(data)

@@ -758,6 +758,21 @@ async def test_move_invalid_current(api, tree, current):
         await api.move_tag(current, "x")
 
 
+async def test_move_wildcard_characters(api, ids):
+    # LIKE wildcards in a name match only themselves.
+    for tag in ("a_", "ab", "a_/x", "a%", "a%/y"):
+        await api.tag_image(ids[0], tag)
+    await api.move_tag("a_", "z")
+    assert await tags_of(api, ids[0]) == ["a%", "a%/y", "ab", "z", "z/x"]
+
+
+async def test_remove_wildcard_characters(api, ids):
+    for tag in ("a%", "ab", "a%/x", "abc/x"):
+        await api.add_tag(tag)
+    await api.remove_tag("a%", cascade=True)
+    assert await api.all_tag_names() == {"ab", "abc/x"}
+
+
 async def test_move_case(api, ids):
     await api.tag_image(ids[0], "bird")
     await api.move_tag("bird", "Bird")
@@ -931,7 +946,9 @@ async def test_remove_tag_invalid(api, tree, tag):
 
 # Property: moving tags renames them and never drops them ---------------
 
-LEVEL = st.sampled_from(["a", "b", "c"])
+# "ab" shares a prefix with "a" without being below it, and "A" differs
+# from "a" only by case.
+LEVEL = st.sampled_from(["a", "b", "ab", "A"])
 TAG_NAME = st.lists(LEVEL, min_size=1, max_size=3).map("/".join)
 MOVE = st.tuples(TAG_NAME, TAG_NAME, st.booleans())
 

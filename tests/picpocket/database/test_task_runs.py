@@ -816,6 +816,51 @@ async def test_run_symlinked_file_escape(api, card, storage, tmp_path):
     assert len(ids) == 3
 
 
+async def test_run_file_in_the_way(api, card, storage, caplog):
+    blocker = storage / "DCIM"
+    blocker.write_text("a file where a folder is needed", encoding="utf-8")
+    await _add_locations(api, card, storage)
+    await api.add_task(TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}")
+    with caplog.at_level(logging.WARNING):
+        assert await api.run_task(TASK) == []
+    assert blocker.read_text(encoding="utf-8") == "a file where a folder is needed"
+    assert await api.count_images() == 0
+    assert sum(record.levelno == logging.WARNING for record in caplog.records) >= 4
+
+
+async def test_run_failed_copy_retried(api, card, storage, photo_source, caplog):
+    # Doubled by the format, this name passes the 255-byte limit of a file name.
+    long_name = "L" * 130
+    long_file = f"DCIM/2021/03/01/{long_name}.jpg"
+    _place(card, long_file, photo_source / "jpg" / "Olympus_C8080WZ.jpg",
+           datetime(2021, 3, 1))
+    await _add_locations(api, card, storage)
+    await api.add_task(
+        TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}",
+        destination_format="{directory}/{name}{name}.{extension}",
+    )
+    with caplog.at_level(logging.WARNING):
+        first = await api.run_task(TASK)
+    assert len(first) == 4
+    assert (await api.get_task(TASK)).last_ran is None
+    assert any("could not copy 1 files" in record.getMessage() for record in caplog.records)
+    (card / long_file).rename(card / "DCIM/2021/03/01/short.jpg")
+    second = await api.run_task(TASK)
+    images = await _images_in(api, "storage")
+    assert second == [images["DCIM/2021/03/01/shortshort.jpg"].id]
+    assert (await api.get_task(TASK)).last_ran is not None
+
+
+async def test_run_folder_at_destination(api, card, storage):
+    (storage / "DCIM/2021/03/01/Canon_40D.jpg").mkdir(parents=True)
+    await _add_locations(api, card, storage)
+    await api.add_task(TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}")
+    ids = await api.run_task(TASK)
+    assert len(ids) == 3
+    assert (storage / "DCIM/2021/03/01/Canon_40D.jpg").is_dir()
+    assert (await api.get_task(TASK)).last_ran is not None
+
+
 # Drives that are missing or pulled out ------------------------------------
 
 

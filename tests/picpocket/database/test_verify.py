@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image as PillowImage
 
 from picpocket.database.types import Image
 from picpocket.errors import InputValidationError
@@ -21,8 +22,10 @@ async def add_folder(api, name: str, folder: Path | None, **options) -> int:
     return await api.add_location(name, folder, **settings)
 
 
-async def import_folder(api, name: str, folder: Path | None, **options) -> dict[str, Image]:
-    """Add and import a location; return its images by relative path."""
+async def import_folder(
+    api, name: str, folder: Path | None, **options
+) -> dict[str, Image]:
+    """Add and import a location, returning its images by relative path."""
     location_id = await add_folder(api, name, folder, **options)
     await api.import_location(name)
     return {
@@ -35,7 +38,7 @@ async def import_folder(api, name: str, folder: Path | None, **options) -> dict[
 def file_mtime(path: Path) -> datetime:
     """Return the file's modification time, truncated to the microsecond."""
     microseconds = path.stat().st_mtime_ns // 1000
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=microseconds)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
 
 
 def replace_content(target: Path, source: Path, shift_seconds: float | None) -> None:
@@ -53,7 +56,10 @@ def replace_content(target: Path, source: Path, shift_seconds: float | None) -> 
 def folders(tmp_path: Path, photo_source: Path) -> Path:
     """Return a folder with two camera JPEGs in each of `one` and `two`."""
     root = tmp_path / "folders"
-    names = {"one": ("Canon_40D.jpg", "Nikon_D70.jpg"), "two": ("Pentax_K10D.jpg", "Kodak_CX7530.jpg")}
+    names = {
+        "one": ("Canon_40D.jpg", "Nikon_D70.jpg"),
+        "two": ("Pentax_K10D.jpg", "Kodak_CX7530.jpg"),
+    }
     for folder, files in names.items():
         (root / folder).mkdir(parents=True)
         for name in files:
@@ -122,7 +128,9 @@ async def test_verify_unchanged_untouched(api, jpegs):
 async def test_verify_same_mtime_skipped(api, jpegs, photo_source):
     images = await import_folder(api, "main", jpegs)
     image = images["Canon_40D.jpg"]
-    replace_content(jpegs / "Canon_40D.jpg", photo_source / "jpg" / "gps" / "DSCN0010.jpg", None)
+    replace_content(
+        jpegs / "Canon_40D.jpg", photo_source / "jpg" / "gps" / "DSCN0010.jpg", None
+    )
 
     await api.verify_image_files()
 
@@ -152,7 +160,9 @@ async def test_verify_location(api, folders):
     (folders / "two" / "Pentax_K10D.jpg").unlink()
 
     missing_one = await api.verify_image_files(location=one["Nikon_D70.jpg"].location)
-    missing_two = await api.verify_image_files(location=two["Kodak_CX7530.jpg"].location)
+    missing_two = await api.verify_image_files(
+        location=two["Kodak_CX7530.jpg"].location
+    )
 
     assert missing_one == [one["Canon_40D.jpg"]]
     assert missing_two == [two["Pentax_K10D.jpg"]]
@@ -162,7 +172,9 @@ async def test_verify_location_limits_updates(api, folders, photo_source):
     await import_folder(api, "one", folders / "one")
     two = await import_folder(api, "two", folders / "two")
     image = two["Pentax_K10D.jpg"]
-    replace_content(folders / "two" / "Pentax_K10D.jpg", photo_source / "jpg" / "Canon_40D.jpg", 60)
+    replace_content(
+        folders / "two" / "Pentax_K10D.jpg", photo_source / "jpg" / "Canon_40D.jpg", 60
+    )
     one_id = (await api.get_location("one")).id
 
     await api.verify_image_files(location=one_id)
@@ -203,7 +215,9 @@ async def test_verify_path_root(api, folders):
 async def test_verify_path_prefix_not_folder(api, folders, photo_source):
     # "one" must not match the sibling folder "one-more".
     (folders / "one-more").mkdir()
-    shutil.copy2(photo_source / "jpg" / "Sony_HDR-HC3.jpg", folders / "one-more" / "x.jpg")
+    shutil.copy2(
+        photo_source / "jpg" / "Sony_HDR-HC3.jpg", folders / "one-more" / "x.jpg"
+    )
     images = await import_folder(api, "main", folders)
     (folders / "one-more" / "x.jpg").unlink()
 
@@ -302,25 +316,44 @@ async def test_verify_drive_pulled(api, photos, tmp_path):
     assert await api.count_images() == 81
 
 
-async def test_verify_cancel(api, photos):
-    await import_folder(api, "main", photos)
-    for path in photos.rglob("*.*"):
-        moved = path.stat().st_mtime_ns + 60_000_000_000
-        os.utime(path, ns=(moved, moved))
+async def verify_cancelled_at(api, cancel_point: int) -> None:
+    """Run verify_image_files and cancel it once cancel_point files are checked."""
 
-    def cancel_after_20(done: int, total: int) -> None:
-        if done >= 20 and not task.cancelling():
+    def cancel_later(done: int, total: int) -> None:
+        if done >= cancel_point and not task.cancelling():
             task.cancel()
 
     task = asyncio.create_task(
-        api.verify_image_files(batch_size=5, progress=cancel_after_20)
+        api.verify_image_files(batch_size=5, progress=cancel_later)
     )
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_verify_cancel(api, tmp_path):
+    # Tiny files are read faster than a batch is written, so a cancel often
+    # lands while the next batch's transaction begins.
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for index in range(80):
+        PillowImage.new("RGB", (8, 8), (index, 0, 0)).save(folder / f"{index:02}.jpg")
+    await import_folder(api, "main", folder)
+    for path in folder.iterdir():
+        moved = path.stat().st_mtime_ns + 60_000_000_000
+        os.utime(path, ns=(moved, moved))
+
+    # Each cancel lands at a different pause. Any of them may fall inside
+    # a transaction, which must not leave the library unusable.
+    for cancel_point in (10, 20, 30, 40):
+        await verify_cancelled_at(api, cancel_point)
     missing = await api.verify_image_files()
 
     images = await api.search_images()
-    stale = [image.path for image in images if image.last_modified != file_mtime(photos / image.path)]
+    stale = [
+        image.path
+        for image in images
+        if image.last_modified != file_mtime(folder / image.path)
+    ]
     assert missing == []
     assert stale == []
 
