@@ -61,6 +61,11 @@ def copy_exclusive(source: Path, destination: Path) -> None:
     The destination is opened with O_EXCL, so a file that appears in the
     meantime is never overwritten. A partial copy (a drive pulled out
     mid-copy) is removed, because this call created it.
+
+    Raises:
+        InvalidPathError: the destination exists, or a file is where a
+            parent folder must be created.
+        FileNotFoundError: the source is missing; no folder is created.
     """
     # The source is opened first, so a missing source leaves no new folders.
     with open(source, "rb") as reader:
@@ -105,6 +110,11 @@ def move_exclusive(source: Path, destination: Path) -> None:
     fails instead of replacing an existing file. Elsewhere (another
     drive, or a file system without hard links) the file is copied,
     and the source is removed only after the copy is complete.
+
+    Raises:
+        InvalidPathError: the destination exists (a dangling symbolic
+            link counts), or a file is where a parent folder must be created.
+        FileNotFoundError: the source is missing; no folder is created.
     """
     if destination.exists() or destination.is_symlink():
         raise InvalidPathError(
@@ -160,7 +170,9 @@ def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEnt
     key = (status.st_dev, status.st_ino)
     if key in seen:
         logger.warning(
-            "Skipping folder %s: it links back to a folder already read", folder
+            "Skipping folder %s: a symbolic link leads to it again, and it was "
+            "already read",
+            folder,
         )
         return []
     seen.add(key)

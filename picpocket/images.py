@@ -120,7 +120,12 @@ def read_image_facts(path: Path) -> ImageFacts:
     with open(path, "rb") as file:
         status = os.fstat(file.fileno())
         data = file.read()
-    last_modified = datetime.fromtimestamp(status.st_mtime, tz=timezone.utc)
+    # Whole microseconds from the nanosecond time, so the value matches the
+    # one the database layer compares against to detect changed files.
+    seconds, nanoseconds = divmod(status.st_mtime_ns, 1_000_000_000)
+    last_modified = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(
+        microsecond=nanoseconds // 1000
+    )
     width, height, exif = _read_header(path, data)
     return ImageFacts(
         hash=hashlib.sha256(data).hexdigest(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,7 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_request:
-        # argparse exits with 2 on usage errors and 0 after --help.
+        # argparse exits with 2 on usage errors, and with 0 or None after
+        # --help and --version.
+        if exit_request.code is None:
+            return EXIT_OK
         return exit_request.code if isinstance(exit_request.code, int) else EXIT_ERROR
     if args.config is None:
         args.config = picpocket.default_directory()
@@ -47,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("picpocket: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away, as with `picpocket search | head`.
+        _discard_stdout()
+        return EXIT_ERROR
     except (PicPocketError, CommandError, OSError) as error:
         logger.debug("The command failed", exc_info=True)
         print(f"picpocket: error: {error}", file=sys.stderr)
@@ -64,6 +72,17 @@ async def dispatch(args: argparse.Namespace, out: Output) -> None:
         await args.handler(api, args, out)
     finally:
         await api.close()
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the flush at exit writes nowhere."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 class _Handler(logging.StreamHandler):

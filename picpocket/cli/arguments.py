@@ -11,6 +11,8 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from picpocket.images import DEFAULT_FORMATS
+
 
 def local_path(text: str) -> Path:
     """Return a path from the command line as an absolute path (from the cwd)."""
@@ -67,6 +69,15 @@ def port(text: str) -> int:
             f"invalid port {text!r}; give a number from 1 to 65535"
         )
     return value
+
+
+def formats_help(action: str) -> str:
+    """Return the help text of a --formats option, listing the defaults."""
+    defaults = ", ".join(sorted(DEFAULT_FORMATS))
+    return (
+        f"comma-separated file suffixes to {action}, such as jpg,png "
+        f"(default: {defaults})"
+    )
 
 
 def file_formats(text: str) -> set[str]:

@@ -9,6 +9,7 @@ except those declared with `opens_library=False`, which are called as
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from picpocket.cli import arguments
 from picpocket.internal_use import NotSupplied
 
 Handler = Callable[..., Awaitable[None]]
+# Characters per line of the wrapped command descriptions.
+DETAILS_WIDTH = 76
 Subparsers = Any  # argparse's _SubParsersAction, which is private
 
 
@@ -38,10 +41,15 @@ def add_command(
 ) -> argparse.ArgumentParser:
     """Add one subcommand that runs `handler`, and return its parser.
 
-    `help_text` is the one-line summary shown in the parent's list;
-    `details`, if given, follows it in the command's own --help.
+    `help_text` is the one-line summary shown in the parent's list.
+    `details`, if given, follows it in the command's own --help: a
+    one-line string is wrapped, and text with line breaks is kept as is.
     """
-    description = help_text if details is None else f"{help_text}\n\n{details}"
+    description = help_text
+    if details is not None:
+        if "\n" not in details:
+            details = textwrap.fill(details, DETAILS_WIDTH)
+        description = f"{help_text}\n\n{details}"
     parser = subparsers.add_parser(
         name,
         help=help_text,

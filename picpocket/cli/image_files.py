@@ -63,12 +63,17 @@ def _register_copy(commands: Subparsers) -> None:
     parser.add_argument(
         "destination", type=Path, help="path of the copy, relative to the location root"
     )
-    parser.add_argument("--title", help="title of the image")
-    parser.add_argument("--caption", help="caption of the image")
-    parser.add_argument("--alt", help="alt text: a description for screen readers")
-    parser.add_argument("--creator", help="who made the image")
+    parser.add_argument("--title", metavar="TEXT", help="title of the image")
+    parser.add_argument("--caption", metavar="TEXT", help="caption of the image")
     parser.add_argument(
-        "--rating", type=arguments.whole_number, help="rating, a whole number"
+        "--alt", metavar="TEXT", help="alt text: a description for screen readers"
+    )
+    parser.add_argument("--creator", metavar="NAME", help="who made the image")
+    parser.add_argument(
+        "--rating",
+        type=arguments.whole_number,
+        metavar="N",
+        help="rating, a whole number (higher is better)",
     )
     add_tags_option(parser, "tag to apply (repeatable)")
 

@@ -74,15 +74,21 @@ def _register_edit(commands: Subparsers) -> None:
         run_edit,
     )
     parser.add_argument("id", type=int, help="image id")
-    add_clearable(parser, "title", "new title")
-    add_clearable(parser, "caption", "new caption")
-    add_clearable(parser, "alt", "new alt text: a description for screen readers")
-    add_clearable(parser, "creator", "new creator: who made the image")
+    add_clearable(parser, "title", "new title", metavar="TEXT")
+    add_clearable(parser, "caption", "new caption", metavar="TEXT")
+    add_clearable(
+        parser,
+        "alt",
+        "new alt text: a description for screen readers",
+        metavar="TEXT",
+    )
+    add_clearable(parser, "creator", "new creator: who made the image", metavar="NAME")
     add_clearable(
         parser,
         "rating",
         "new rating, a whole number (higher is better)",
         type=arguments.whole_number,
+        metavar="N",
     )
 
 

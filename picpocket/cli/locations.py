@@ -66,7 +66,9 @@ def _register_add(commands: Subparsers) -> None:
     parser.add_argument(
         "path", nargs="?", type=arguments.local_path, help="folder of the location"
     )
-    parser.add_argument("--description", help="what the location is or is used for")
+    parser.add_argument(
+        "--description", metavar="TEXT", help="what the location is or is used for"
+    )
     parser.add_argument(
         "--source", action="store_true", help="images are copied from it"
     )
@@ -91,9 +93,13 @@ def _register_edit(commands: Subparsers) -> None:
     parser.add_argument("name", help="current location name")
     parser.add_argument("--name", dest="new_name", help="rename the location")
     add_clearable(
-        parser, "path", "new folder of the location", type=arguments.local_path
+        parser,
+        "path",
+        "new folder of the location",
+        type=arguments.local_path,
+        metavar="PATH",
     )
-    add_clearable(parser, "description", "new description")
+    add_clearable(parser, "description", "new description", metavar="TEXT")
     for role, meaning in (("source", "copied from"), ("destination", "stored in")):
         parser.add_argument(
             f"--{role}",
@@ -133,16 +139,19 @@ def _register_import(commands: Subparsers) -> None:
     parser.add_argument(
         "--formats",
         type=arguments.file_formats,
-        help="comma-separated file suffixes to import, such as jpg,png "
-        "(default: the usual image formats)",
+        metavar="SUFFIXES",
+        help=arguments.formats_help("import"),
     )
     parser.add_argument(
         "--batch-size",
         type=arguments.positive_count,
+        metavar="N",
         default=1000,
         help="images recorded per database commit (default: 1000)",
     )
-    parser.add_argument("--creator", help="creator to record on images that have none")
+    parser.add_argument(
+        "--creator", metavar="NAME", help="creator to record on images that have none"
+    )
     add_tags_option(parser, "tag every image (repeatable)")
 
 

@@ -29,7 +29,7 @@ def register(subparsers: Subparsers) -> None:
         details="Tagging an image creates its tag; add one only to describe it.",
     )
     parser.add_argument("tag", help="tag name")
-    parser.add_argument("--description", help="what the tag means")
+    parser.add_argument("--description", metavar="TEXT", help="what the tag means")
     _register_move_and_remove(commands)
     parser = add_command(
         commands, "show", "show a tag's description and children", run_show

@@ -54,18 +54,24 @@ def _register_add(commands: Subparsers) -> None:
     parser.add_argument("name", help="unique task name")
     parser.add_argument("source", help="location to copy images from")
     parser.add_argument("destination", help="location to copy images into")
-    parser.add_argument("--description", help="what the task is for")
-    parser.add_argument("--creator", help="creator to record on every imported image")
-    add_tags_option(parser, "tag every imported image (repeatable)")
-    parser.add_argument("--source-path", help="where to look in the source; see above")
+    parser.add_argument("--description", metavar="TEXT", help="what the task is for")
     parser.add_argument(
-        "--destination-format", help="path of each copy in the destination; see above"
+        "--creator", metavar="NAME", help="creator to record on every imported image"
+    )
+    add_tags_option(parser, "tag every imported image (repeatable)")
+    parser.add_argument(
+        "--source-path", metavar="PATH", help="where to look in the source; see above"
+    )
+    parser.add_argument(
+        "--destination-format",
+        metavar="FORMAT",
+        help="path of each copy in the destination; see above",
     )
     parser.add_argument(
         "--formats",
         type=arguments.file_formats,
-        help="comma-separated file suffixes to copy, such as jpg,heic "
-        "(default: the usual image formats)",
+        metavar="SUFFIXES",
+        help=arguments.formats_help("copy"),
     )
     parser.add_argument(
         "--force", action="store_true", help="replace a task that has the same name"

@@ -256,9 +256,15 @@ class BackupMixin(TasksMixin):
 
         Records that already exist are kept: missing values and tags are
         filled in from the backup, stored values are never overwritten.
-        `locations` limits the import to those locations; as a dict it
-        also gives the folder each is at now. The backup holds every file
-        fact, so no file is read, and the folders are only checked to exist.
+        `locations` limits the import to those locations. As a dict it
+        also gives the folder each is at now, which a location without a
+        path in the backup must have. The backup contains every file fact,
+        so no file is read, and the folders are only checked to exist.
+
+        Raises:
+            InvalidPathError: the file or a given folder does not exist.
+            InputValidationError: the file is not a valid backup, or a
+                location is not in it or lacks a folder.
         """
         data = await asyncio.to_thread(_load_backup, Path(path))
         wanted = _wanted_locations(data, locations)

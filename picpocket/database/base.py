@@ -273,9 +273,11 @@ class DbApiBase(ABC):
                 f"A location is named by its name or id, got {name_or_id!r}"
             )
         column = "id" if isinstance(name_or_id, int) else "name"
-        row = await cursor.fetch_one(
-            f"SELECT {columns} FROM locations WHERE {column} = ?", (name_or_id,)
-        )
+        row = None
+        if _could_be_stored(name_or_id):
+            row = await cursor.fetch_one(
+                f"SELECT {columns} FROM locations WHERE {column} = ?", (name_or_id,)
+            )
         if row is None:
             if expect:
                 raise UnknownItemError(
@@ -383,6 +385,17 @@ class DbApiBase(ABC):
     IMAGE_COLUMNS_SEARCHABLE: dict[str, Types] = {
         name: kind for name, kind in IMAGES_TABLE.items() if kind is not Types.JSON
     }
+
+
+def _could_be_stored(name_or_id: str | int) -> bool:
+    """Return whether a location name or id fits the columns of both backends.
+
+    PostgreSQL rejects a NUL character in text and an integer beyond 64
+    bits in a query, where the caller expects "not found".
+    """
+    if isinstance(name_or_id, str):
+        return "\x00" not in name_or_id
+    return -(2**63) <= name_or_id < 2**63
 
 
 def check_text(name: str, value: Any, allow_none: bool = True) -> None:

@@ -20,8 +20,13 @@ from picpocket.database.base import (
 from picpocket.database.logic import Types
 from picpocket.database.tags import TagsMixin, normalize_tag
 from picpocket.database.types import Location
-from picpocket.errors import InvalidPathError, UnknownItemError
-from picpocket.files import copy_exclusive, move_exclusive, relative_inside, resolve_inside
+from picpocket.errors import InputValidationError, InvalidPathError, UnknownItemError
+from picpocket.files import (
+    copy_exclusive,
+    move_exclusive,
+    relative_inside,
+    resolve_inside,
+)
 from picpocket.images import ImageFacts, read_image_facts
 from picpocket.internal_use import NotSupplied
 
@@ -36,6 +41,8 @@ FILE_COLUMNS = (
     "last_modified",
 )
 USER_COLUMNS = ("creator", "title", "caption", "alt", "rating")
+# The rating column is INTEGER, which PostgreSQL stores in 32 bits.
+RATING_MIN, RATING_MAX = -(2**31), 2**31 - 1
 
 
 def modification_time(path: Path) -> datetime:
@@ -52,6 +59,28 @@ def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
     if not suffix or suffix == relative.name:
         return relative.name, None
     return relative.name[: -len(suffix)], suffix[1:].lower()
+
+
+def check_user_values(values: dict[str, Any]) -> None:
+    """Raise InputValidationError unless every value fits its user column.
+
+    Both backends get the limits of the stricter one, PostgreSQL: text
+    without NUL characters and a 32-bit rating.
+    """
+    for name, value in values.items():
+        if name == "rating":
+            check_rating(value)
+            if value is not None and not RATING_MIN <= value <= RATING_MAX:
+                raise InputValidationError(
+                    f"rating {value} is out of range; give a whole number "
+                    f"from {RATING_MIN} to {RATING_MAX}"
+                )
+            continue
+        check_text(name, value)
+        if value is not None and "\x00" in value:
+            raise InputValidationError(
+                f"{name} {value!r} contains a NUL character; remove it"
+            )
 
 
 class ImagesMixin(TagsMixin, DbApiBase):
@@ -94,7 +123,7 @@ class ImagesMixin(TagsMixin, DbApiBase):
         location = await self._location(cursor, name_or_id)
         root = self.reachable_root(location)
         # A permanent location whose folder is missing is a drive that did
-        # not mount; writing there would create the folder on the wrong disk.
+        # not mount, so writing there would create the folder on the wrong disk.
         if root is None or not root.is_dir():
             raise InvalidPathError(
                 f"Location {location.name!r} is not reachable; attach the drive "
@@ -105,13 +134,13 @@ class ImagesMixin(TagsMixin, DbApiBase):
     async def _check_path_free(
         self, cursor: Cursor, location_id: int, relative: PurePosixPath, full: Path
     ) -> None:
-        taken = await cursor.fetch_one(
+        recorded = await cursor.fetch_one(
             "SELECT id FROM images WHERE location = ? AND path = ?",
             (location_id, relative.as_posix()),
         )
-        if taken is not None:
+        if recorded is not None:
             raise InvalidPathError(
-                f"Image {taken[0]} is already recorded at {full}; "
+                f"Image {recorded[0]} is already recorded at {full}; "
                 f"choose another destination"
             )
 
@@ -133,24 +162,30 @@ class ImagesMixin(TagsMixin, DbApiBase):
 
         Raises:
             InvalidPathError: the source is not a file, the destination
-                exists or leaves the location, or the location is unreachable.
+                exists, is already recorded or leaves the location, or the
+                location is unreachable.
         """
         source = Path(source)
         if not source.is_file():
             raise InvalidPathError(f"Cannot copy {source}: it is not an existing file")
-        for name, value in (("creator", creator), ("title", title), ("caption", caption), ("alt", alt)):
-            check_text(name, value)
-        check_rating(rating)
+        user = {
+            "creator": creator,
+            "title": title,
+            "caption": caption,
+            "alt": alt,
+            "rating": rating,
+        }
+        check_user_values(user)
         tag_names = [normalize_tag(tag) for tag in tags or []]
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             relative = relative_inside(root, destination)
             target = resolve_inside(root, relative)
             await self._check_path_free(cursor, location.id, relative, target)
-        user = {"creator": creator, "title": title, "caption": caption, "alt": alt,
-                "rating": rating}
         image_id = await run_to_completion(
-            self._copy_and_record(source, target, location.id, relative, user, tag_names)
+            self._copy_and_record(
+                source, target, location.id, relative, user, tag_names
+            )
         )
         logger.info("Copied %s to %s as image %d", source, target, image_id)
         return image_id
@@ -199,20 +234,26 @@ class ImagesMixin(TagsMixin, DbApiBase):
         Raises:
             UnknownItemError: no image has this id.
         """
-        changes: dict[str, Any] = {}
-        for name, value in (("creator", creator), ("title", title), ("caption", caption), ("alt", alt)):
-            if not isinstance(value, NotSupplied):
-                check_text(name, value)
-                changes[name] = value
-        if not isinstance(rating, NotSupplied):
-            check_rating(rating)
-            changes["rating"] = rating
+        supplied = {
+            "creator": creator,
+            "title": title,
+            "caption": caption,
+            "alt": alt,
+            "rating": rating,
+        }
+        changes = {
+            name: value
+            for name, value in supplied.items()
+            if not isinstance(value, NotSupplied)
+        }
+        check_user_values(changes)
         async with self.transaction() as cursor:
             await self._expect_image(cursor, id)
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
                 await cursor.execute(
-                    f"UPDATE images SET {assignments} WHERE id = ?", (*changes.values(), id)
+                    f"UPDATE images SET {assignments} WHERE id = ?",
+                    (*changes.values(), id),
                 )
 
     async def _expect_image(self, cursor: Cursor, image_id: int) -> tuple[Any, ...]:
@@ -289,7 +330,9 @@ class ImagesMixin(TagsMixin, DbApiBase):
 
     async def _remove_image(self, id: int, delete: bool) -> None:
         async with self.transaction() as cursor:
-            row = await cursor.fetch_one("SELECT location, path FROM images WHERE id = ?", (id,))
+            row = await cursor.fetch_one(
+                "SELECT location, path FROM images WHERE id = ?", (id,)
+            )
             if row is None:
                 return
             if delete:
@@ -309,10 +352,14 @@ class ImagesMixin(TagsMixin, DbApiBase):
         self, cursor: Cursor, location_id: int
     ) -> dict[str, tuple[int, datetime | None]]:
         rows = await cursor.fetch_all(
-            "SELECT path, id, last_modified FROM images WHERE location = ?", (location_id,)
+            "SELECT path, id, last_modified FROM images WHERE location = ?",
+            (location_id,),
         )
         convert = self.sql.convert
-        return {path: (image_id, convert(Types.DATETIME, modified)) for path, image_id, modified in rows}
+        return {
+            path: (image_id, convert(Types.DATETIME, modified))
+            for path, image_id, modified in rows
+        }
 
     async def _update_file_facts(
         self, cursor: Cursor, updates: Iterable[tuple[int, ImageFacts, datetime]]
@@ -320,5 +367,8 @@ class ImagesMixin(TagsMixin, DbApiBase):
         assignments = ", ".join(f"{column} = ?" for column in FILE_COLUMNS)
         await cursor.executemany(
             f"UPDATE images SET {assignments} WHERE id = ?",
-            [(*self.file_values(facts, modified), image_id) for image_id, facts, modified in updates],
+            [
+                (*self.file_values(facts, modified), image_id)
+                for image_id, facts, modified in updates
+            ],
         )

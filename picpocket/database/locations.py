@@ -18,12 +18,28 @@ from picpocket.internal_use import NotSupplied
 logger = logging.getLogger(__name__)
 
 
+def _check_no_nul(name: str, value: str | None) -> None:
+    # PostgreSQL text cannot contain NUL, and both backends accept the same
+    # values, so SQLite rejects it too.
+    if value is not None and "\x00" in value:
+        raise InputValidationError(
+            f"The location {name} {value!r} contains a NUL character; remove it"
+        )
+
+
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InputValidationError(
             f"A location name must be non-empty text, got {name!r}"
         )
+    _check_no_nul("name", name)
     return name
+
+
+def _check_description(description: object) -> None:
+    check_text("description", description)
+    if isinstance(description, str):
+        _check_no_nul("description", description)
 
 
 def _check_path(path: object) -> Path | None:
@@ -37,6 +53,7 @@ def _check_path(path: object) -> Path | None:
         raise InputValidationError(
             f"Location path {str(path)!r} is relative; give an absolute path"
         )
+    _check_no_nul("path", str(checked))
     return checked
 
 
@@ -75,7 +92,7 @@ class LocationsMixin(DbApiBase):
         """
         _check_name(name)
         checked_path = _check_path(path)
-        check_text("description", description)
+        _check_description(description)
         _check_roles(source, destination)
         flags = [
             self.sql.adapt(Types.BOOLEAN, bool(flag))
@@ -157,7 +174,7 @@ class LocationsMixin(DbApiBase):
             checked_path = _check_path(path)
             changes["path"] = None if checked_path is None else str(checked_path)
         if not isinstance(description, NotSupplied):
-            check_text("description", description)
+            _check_description(description)
             changes["description"] = description
         for column, value in flags.items():
             if value is not None:

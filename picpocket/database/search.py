@@ -40,6 +40,36 @@ def _tag_list(argument: str, tags: list[str] | None) -> list[str]:
     return [normalize_tag(tag) for tag in tags or []]
 
 
+def _tag_conditions(
+    tagged: bool | None,
+    any_tags: list[str] | None,
+    all_tags: list[str] | None,
+    no_tags: list[str] | None,
+) -> tuple[list[str], list[Any]]:
+    """Return the conditions and parameters of the tag criteria, or raise."""
+    _check_flag("tagged", tagged)
+    conditions: list[str] = []
+    params: list[Any] = []
+    if tagged is not None:
+        negation = "" if tagged else "NOT "
+        conditions.append(f"images.id {negation}IN (SELECT image FROM image_tags)")
+    any_names = _tag_list("any_tags", any_tags)
+    if any_names:
+        subquery, values = _tag_subquery(any_names)
+        conditions.append(f"images.id IN ({subquery})")
+        params.extend(values)
+    for tag in _tag_list("all_tags", all_tags):
+        subquery, values = _tag_subquery([tag])
+        conditions.append(f"images.id IN ({subquery})")
+        params.extend(values)
+    no_names = _tag_list("no_tags", no_tags)
+    if no_names:
+        subquery, values = _tag_subquery(no_names)
+        conditions.append(f"images.id NOT IN ({subquery})")
+        params.extend(values)
+    return conditions, params
+
+
 class SearchMixin(DbApiBase):
     """Filter, order and page through images."""
 
@@ -53,7 +83,6 @@ class SearchMixin(DbApiBase):
         no_tags: list[str] | None,
         reachable: bool | None,
     ) -> tuple[str, list[Any]]:
-        _check_flag("tagged", tagged)
         _check_flag("reachable", reachable)
         conditions: list[str] = []
         params: list[Any] = []
@@ -65,21 +94,13 @@ class SearchMixin(DbApiBase):
             condition, values = filter.compile(self.sql, self.image_columns())
             conditions.append(condition)
             params.extend(values)
-        if tagged is not None:
-            negation = "" if tagged else "NOT "
-            conditions.append(f"images.id {negation}IN (SELECT image FROM image_tags)")
-        if any_tags:
-            subquery, values = _tag_subquery(_tag_list("any_tags", any_tags))
-            conditions.append(f"images.id IN ({subquery})")
-            params.extend(values)
-        for tag in _tag_list("all_tags", all_tags):
-            subquery, values = _tag_subquery([tag])
-            conditions.append(f"images.id IN ({subquery})")
-            params.extend(values)
-        if no_tags:
-            subquery, values = _tag_subquery(_tag_list("no_tags", no_tags))
-            conditions.append(f"images.id NOT IN ({subquery})")
-            params.extend(values)
+
+        tag_conditions, tag_params = _tag_conditions(
+            tagged, any_tags, all_tags, no_tags
+        )
+        conditions.extend(tag_conditions)
+        params.extend(tag_params)
+
         if reachable is not None:
             roots = await self._reachable_roots(cursor)
             ids = sorted(roots)

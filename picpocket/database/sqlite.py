@@ -223,17 +223,21 @@ class SQLite(DbApi):
             return
         # IMMEDIATE takes the write lock up front, so two writers queue
         # instead of failing half-way with "database is locked".
-        await connection.execute_fetchall("BEGIN IMMEDIATE")
+        # A cancellation can land on any of these awaits while the statement
+        # still runs in aiosqlite's thread, so the rollback (queued behind
+        # it) covers BEGIN and COMMIT too, never leaving a transaction open.
         try:
+            await connection.execute_fetchall("BEGIN IMMEDIATE")
             yield cursor
+            await connection.execute_fetchall("COMMIT")
         except BaseException:
             try:
                 await connection.execute_fetchall("ROLLBACK")
             except sqlite3.OperationalError as error:
-                # SQLite already rolled back after some errors.
+                # No transaction was open: SQLite already rolled back, the
+                # commit went through, or the BEGIN never ran.
                 logger.debug("Rollback not needed: %s", error)
             raise
-        await connection.execute_fetchall("COMMIT")
 
     async def close(self) -> None:
         self.shutdown_reader()

@@ -21,11 +21,14 @@ def normalize_tag(tag: object) -> str:
     """Return the tag without leading or trailing slashes, or raise.
 
     Raises:
-        InputValidationError: the tag is not text, is empty or has an
-            empty level (`a//b`).
+        InputValidationError: the tag is not text, contains NUL, is empty
+            or has an empty level (`a//b`).
     """
     if not isinstance(tag, str):
         raise InputValidationError(f"A tag must be text, got {tag!r}")
+    # PostgreSQL cannot store NUL in text, so SQLite rejects it too.
+    if "\x00" in tag:
+        raise InputValidationError(f"Tag {tag!r} contains a NUL character; remove it")
     name = tag.strip(SEPARATOR)
     if not name or any(not level for level in name.split(SEPARATOR)):
         raise InputValidationError(
@@ -92,6 +95,10 @@ class TagsMixin(DbApiBase):
         if not isinstance(description, (NotSupplied, str, type(None))):
             raise InputValidationError(
                 f"A tag description must be text or None, got {description!r}"
+            )
+        if isinstance(description, str) and "\x00" in description:
+            raise InputValidationError(
+                f"Tag description {description!r} contains a NUL character; remove it"
             )
         async with self.transaction() as cursor:
             tag_id = await self._ensure_tag(cursor, name)
@@ -212,7 +219,9 @@ class TagsMixin(DbApiBase):
             condition, params = tag_match_condition("name", [name])
         async with self.transaction() as cursor:
             await self.ensure_foreign_keys(cursor)
-            rows = await cursor.fetch_all(f"SELECT id FROM tags WHERE {condition}", params)
+            rows = await cursor.fetch_all(
+                f"SELECT id FROM tags WHERE {condition}", params
+            )
             for (tag_id,) in rows:
                 await cursor.execute("DELETE FROM image_tags WHERE tag = ?", (tag_id,))
                 await cursor.execute("DELETE FROM tags WHERE id = ?", (tag_id,))

@@ -393,11 +393,14 @@ class _TransferQueue:
         started = [future for future in self._pending if not future.cancelled()]
         if started:
             await asyncio.wait([asyncio.wrap_future(future) for future in started])
-        return [
-            future.result()
-            for future in started
-            if future.exception() is None and future.result() is not None
-        ]
+        finished = []
+        for future in started:
+            error = future.exception()
+            if error is not None:
+                logger.error("A copy failed as the task stopped", exc_info=error)
+            elif future.result() is not None:
+                finished.append(future.result())
+        return finished
 
 
 class _Recorder:
@@ -433,9 +436,9 @@ class _Recorder:
 async def _record_interrupted(queue: _TransferQueue, recorder: _Recorder) -> None:
     """Let started copies finish, then record every completed transfer.
 
-    An error while recording is logged, so that the error that stopped the
-    run is the one raised; the next run records the copied files it finds
-    at the destination.
+    An error while recording is only logged, so that the caller sees the
+    error that stopped the run. The next run records any copied file it
+    finds at the destination.
     """
     finished = await queue.stop()
     try:

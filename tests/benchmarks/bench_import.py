@@ -65,8 +65,10 @@ async def measure(
     server: harness.PostgresServer | None,
     folder: Path,
     files: list[Path],
+    max_wait: float,
 ) -> None:
     """Add the floor, import rate, ratio and stall figures of one backend."""
+    harness.add_busy_figure(report, backend, max_wait)
     floor = hash_floor(files)
     elapsed, monitor = await timed_import(backend, server, folder, len(files))
     rate = len(files) / elapsed
@@ -100,7 +102,7 @@ async def run(
         f"import read the files from a warm page cache."
     )
     for backend in arguments.backends:
-        await measure(report, backend, server, folder, files)
+        await measure(report, backend, server, folder, files, arguments.wait_quiet)
     return report
 
 

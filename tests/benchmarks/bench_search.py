@@ -203,8 +203,10 @@ async def measure(
     backend: str,
     server: harness.PostgresServer | None,
     folder: Path,
+    max_wait: float,
 ) -> None:
     """Build one backend's library and add all its figures to the report."""
+    harness.add_busy_figure(report, backend, max_wait)
     async with harness.new_library(backend, server) as api:
         image_ids = await build_library(report, backend, api, folder)
         plan = await tag_quarter(report, backend, api, image_ids)
@@ -225,7 +227,7 @@ async def run(
         f"different untagged image on each call."
     )
     for backend in arguments.backends:
-        await measure(report, backend, server, folder)
+        await measure(report, backend, server, folder, arguments.wait_quiet)
     return report
 
 

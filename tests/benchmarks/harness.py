@@ -227,6 +227,43 @@ async def median_seconds(
     return statistics.median(times)
 
 
+def cpu_times() -> tuple[int, int]:
+    """Return (busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat", encoding="utf-8") as stat:
+        values = [int(value) for value in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return sum(values) - idle, sum(values)
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Return the share of all CPUs' time spent busy over the next `seconds`."""
+    busy_before, total_before = cpu_times()
+    time.sleep(seconds)
+    busy_after, total_after = cpu_times()
+    elapsed = total_after - total_before
+    return (busy_after - busy_before) / elapsed if elapsed else 0.0
+
+
+def wait_for_quiet(max_wait: float, threshold: float = 0.25) -> float:
+    """Wait up to `max_wait` seconds for other processes to leave the CPUs idle.
+
+    Returns the last measured busy share, which callers report beside the
+    figures: a share above `threshold` means the figures are low estimates.
+    """
+    deadline = time.monotonic() + max_wait
+    busy = cpu_busy()
+    while busy > threshold and time.monotonic() < deadline:
+        logger.info("CPUs %.0f%% busy; waiting for a quieter machine", busy * 100)
+        busy = cpu_busy(5.0)
+    return busy
+
+
+def add_busy_figure(report: Report, backend: str, max_wait: float) -> None:
+    """Measure how busy the machine is right before a backend's run and report it."""
+    busy = wait_for_quiet(max_wait)
+    report.add(backend, "CPUs busy before the run (1 s sample)", busy * 100, "%", decimals=0)
+
+
 # Results -----------------------------------------------------------------
 
 
@@ -310,6 +347,8 @@ def machine_facts(server: PostgresServer | None) -> dict[str, str]:
         "SQLite": sqlite_version(),
         "PostgreSQL": postgres_version(server),
         "Pillow": pillow_version(),
+        "load average": load_average(),
+        "engine": engine_revision(),
     }
 
 
@@ -333,6 +372,30 @@ def memory_gib() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as loadavg:
+            return " ".join(loadavg.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def engine_revision() -> str:
+    """Return the git commit of the working tree, marked when files differ from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "picpocket"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit} with uncommitted changes" if changed else commit
 
 
 def sqlite_version() -> str:
@@ -398,6 +461,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--write", action="store_true", help="also update tests/benchmarks/RESULTS.md"
     )
     parser.add_argument("--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each backend, wait up to this long for the CPUs to be "
+        "under 25%% busy (default: 0, do not wait)",
+    )
 
 
 def finish_arguments(arguments: argparse.Namespace) -> argparse.Namespace:

@@ -68,7 +68,7 @@ def test_walk_files_link_loop(tmp_path, caplog):
     found = relative_paths(root, walk_files(root))
 
     assert found == ["a.jpg", "sub/b.jpg"]
-    assert len(warnings_about(caplog, "links back")) == 2
+    assert len(warnings_about(caplog, "already read")) == 2
 
 
 def test_walk_files_linked_folder_once(tmp_path):

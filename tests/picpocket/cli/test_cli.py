@@ -191,6 +191,7 @@ def test_help_every_command() -> None:
     assert len(commands) > 30
     for name, parser in commands:
         assert parser.description, name
+        assert parser.format_help(), name
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 continue  # each command's own description is checked instead

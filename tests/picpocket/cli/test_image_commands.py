@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.picpocket.cli.conftest import Runner, image_ids
+
+
+class TerminalInput(io.StringIO):
+    """Standard input that reports being a terminal and contains prepared replies."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 def test_image_edit_and_show(imported: Runner, jpegs: Path) -> None:
@@ -155,6 +165,30 @@ def test_image_delete_needs_yes(imported: Runner, jpegs: Path) -> None:
 def test_image_delete_with_yes(imported: Runner, jpegs: Path) -> None:
     image_id = str(image_ids(imported)["Canon_40D.jpg"])
     assert imported("image", "remove", image_id, "--delete", "--yes").code == 0
+    assert not (jpegs / "Canon_40D.jpg").exists()
+    assert imported("search", "--count").out == "3\n"
+
+
+def test_image_delete_declined(
+    imported: Runner, jpegs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image_id = str(image_ids(imported)["Canon_40D.jpg"])
+    monkeypatch.setattr("sys.stdin", TerminalInput("n\n"))
+    result = imported("image", "remove", image_id, "--delete")
+    assert result.code == 0
+    assert "Nothing removed" in result.out
+    assert (jpegs / "Canon_40D.jpg").is_file()
+    assert imported("search", "--count").out == "4\n"
+
+
+def test_image_delete_confirmed(
+    imported: Runner, jpegs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image_id = str(image_ids(imported)["Canon_40D.jpg"])
+    monkeypatch.setattr("sys.stdin", TerminalInput("yes\n"))
+    result = imported("image", "remove", image_id, "--delete")
+    assert result.code == 0
+    assert f"({jpegs / 'Canon_40D.jpg'})? [y/N]" in result.out
     assert not (jpegs / "Canon_40D.jpg").exists()
     assert imported("search", "--count").out == "3\n"
 

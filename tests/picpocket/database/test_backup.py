@@ -96,7 +96,8 @@ async def build_library(api, folders: dict[str, Path]) -> None:
         await api.add_tag(tag, description)
     await api.add_task(
         "offload", "card", "storage", description="Empty the camera card",
-        creator="Grace Hopper", tags=["camera"], source_path="DCIM/{year}/{month}/{day}",
+        creator="Grace Hopper", tags=["camera"],
+        source_path="DCIM/{year}/{month}/{day}",
         destination_format="{date:%Y}/{file}", file_formats={"jpg"},
     )
     await api.add_task("idle", "main", "main", source_path="{regex:[A-Z].*}")
@@ -316,7 +317,9 @@ async def test_import_rerun_keeps_changes(api, backup, fresh_api):
     await fresh_api.edit_image(geese.id, title="Changed", rating=1)
     await fresh_api.add_tag("bird", "Changed description")
     await fresh_api.edit_location("main", description="Changed location")
-    await fresh_api.add_task("offload", "main", "main", description="Changed", force=True)
+    await fresh_api.add_task(
+        "offload", "main", "main", description="Changed", force=True
+    )
     await fresh_api.import_data(backup)
     image = await fresh_api.get_image(geese.id)
     assert image.title == "Changed"

@@ -158,7 +158,9 @@ async def test_copy_destination_recorded_kept(api, image_id, root, photo):
     assert image.title is None
 
 
-@pytest.mark.parametrize("destination", ["../outside/escape.jpg", "a/../../outside/x.jpg"])
+@pytest.mark.parametrize(
+    "destination", ["../outside/escape.jpg", "a/../../outside/x.jpg"]
+)
 async def test_copy_parent_segments(api, main, root, outside, photo, destination):
     with pytest.raises(InvalidPathError):
         await api.add_image_copy(photo, "main", Path(destination))
@@ -250,7 +252,7 @@ async def test_copy_removable_detached(api, tmp_path, photo):
 
 async def test_copy_permanent_missing(api, tmp_path, photo):
     # A permanent location whose folder is gone is a drive that failed to
-    # mount; creating the folder would hide that from the user.
+    # mount, and creating the folder would hide that from the user.
     await api.add_location("disk", tmp_path / "disk", destination=True, removable=False)
     with pytest.raises(InvalidPathError):
         await api.add_image_copy(photo, "disk", Path("x.jpg"))
@@ -285,6 +287,21 @@ async def test_copy_bad_rating_no_record(api, main, photo, rating):
     with pytest.raises(InputValidationError):
         await api.add_image_copy(photo, "main", Path("x.jpg"), rating=rating)
     assert await api.count_images() == 0
+
+
+@pytest.mark.parametrize("rating", [2**31, -(2**31) - 1, 2**63])
+async def test_copy_rating_out_of_range(api, main, root, photo, rating):
+    with pytest.raises(InputValidationError):
+        await api.add_image_copy(photo, "main", Path("x.jpg"), rating=rating)
+    assert listing(root) == []
+
+
+@pytest.mark.parametrize("field", ["creator", "title", "caption", "alt"])
+async def test_copy_nul_text(api, main, root, photo, field):
+    # PostgreSQL cannot store NUL in text, so both backends reject it.
+    with pytest.raises(InputValidationError):
+        await api.add_image_copy(photo, "main", Path("x.jpg"), **{field: "a\x00b"})
+    assert listing(root) == []
 
 
 @pytest.mark.parametrize("field", ["creator", "title", "caption", "alt"])
@@ -366,6 +383,30 @@ async def test_edit_rating_negative(api, image_id):
     await api.edit_image(image_id, rating=-1)
     image = await api.get_image(image_id)
     assert image.rating == -1
+
+
+@pytest.mark.parametrize("rating", [2**31 - 1, -(2**31)])
+async def test_edit_rating_limits(api, image_id, rating):
+    await api.edit_image(image_id, rating=rating)
+    image = await api.get_image(image_id)
+    assert image.rating == rating
+
+
+@pytest.mark.parametrize("rating", [2**31, -(2**31) - 1, 2**63])
+async def test_edit_rating_out_of_range(api, image_id, rating):
+    await api.edit_image(image_id, rating=3)
+    with pytest.raises(InputValidationError):
+        await api.edit_image(image_id, rating=rating)
+    image = await api.get_image(image_id)
+    assert image.rating == 3
+
+
+@pytest.mark.parametrize("field", ["creator", "title", "caption", "alt"])
+async def test_edit_nul_text(api, image_id, field):
+    with pytest.raises(InputValidationError):
+        await api.edit_image(image_id, **{field: "a\x00b"})
+    image = await api.get_image(image_id)
+    assert getattr(image, field) is None
 
 
 async def test_edit_unknown_id(api, image_id):
@@ -791,7 +832,9 @@ async def test_copy_tree_untouched(api, main, root, jpegs, photo_source):
     # Copying many files in leaves the sources byte for byte as they were.
     for number, source in enumerate(sorted(jpegs.iterdir())):
         await api.add_image_copy(source, "main", Path(f"{number}/{source.name}"))
-    originals = {name: (photo_source / "jpg" / name).read_bytes() for name in os.listdir(jpegs)}
+    originals = {
+        name: (photo_source / "jpg" / name).read_bytes() for name in os.listdir(jpegs)
+    }
     assert {path.name: path.read_bytes() for path in jpegs.iterdir()} == originals
 
 

@@ -395,6 +395,21 @@ async def test_reimport_unchanged(api, photos):
     assert await images_by_path(api) == before
 
 
+async def test_reimport_same_mtime_not_read(api, jpegs, photo_source):
+    await add_folder(api, "main", jpegs)
+    await api.import_location("main")
+    image = (await images_by_path(api))["Canon_40D.jpg"]
+    target = jpegs / "Canon_40D.jpg"
+    before = target.stat()
+    shutil.copyfile(photo_source / "jpg" / "Nikon_D70.jpg", target)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    ids = await api.import_location("main")
+
+    assert ids == []
+    assert await api.get_image(image.id) == image
+
+
 async def test_reimport_tags_unchanged_images(api, jpegs):
     await add_folder(api, "main", jpegs)
     await api.import_location("main")

@@ -470,3 +470,40 @@ async def test_search_full_path_mount(api, jpegs, tmp_path):
     assert sorted(image.full_path for image in images) == [
         copy / name for name in JPEG_NAMES
     ]
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "description", "path"], ids=["name", "description", "path"]
+)
+async def test_add_nul_character(api, tmp_path, field):
+    arguments = {"name": "photos", "path": tmp_path, "description": "main"}
+    arguments[field] = (
+        tmp_path / "a\x00b" if field == "path" else f"{arguments[field]}\x00"
+    )
+    with pytest.raises(InputValidationError, match="NUL"):
+        await api.add_location(
+            arguments["name"],
+            arguments["path"],
+            description=arguments["description"],
+            destination=True,
+        )
+    assert await api.list_locations() == []
+
+
+async def test_edit_nul_character(api, tmp_path):
+    location_id = await api.add_location("photos", tmp_path, destination=True)
+    with pytest.raises(InputValidationError, match="NUL"):
+        await api.edit_location(location_id, "new\x00name")
+    with pytest.raises(InputValidationError, match="NUL"):
+        await api.edit_location(location_id, description="a\x00b")
+    location = await api.get_location(location_id)
+    assert location.name == "photos"
+    assert location.description is None
+
+
+@pytest.mark.parametrize("name_or_id", ["a\x00b", 2**70, -(2**70)], ids=repr)
+async def test_get_impossible_key(api, tmp_path, name_or_id):
+    await api.add_location("photos", tmp_path, destination=True)
+    assert await api.get_location(name_or_id) is None
+    with pytest.raises(UnknownItemError):
+        await api.get_location(name_or_id, expect=True)

@@ -12,7 +12,8 @@ import picpocket
 from picpocket.database.types import Tag
 from picpocket.errors import InputValidationError, UnknownItemError
 
-INVALID_TAGS = ["", "/", "//", "a//b", "/a//b/"]
+# The last one contains NUL, which PostgreSQL cannot store in text.
+INVALID_TAGS = ["", "/", "//", "a//b", "/a//b/", "a\x00b"]
 
 
 @pytest.fixture
@@ -22,7 +23,9 @@ async def ids(api, tmp_path, jpegs) -> list[int]:
     root.mkdir()
     await api.add_location("main", root, destination=True, removable=False)
     names = ("Canon_40D.jpg", "Nikon_D70.jpg", "Pentax_K10D.jpg")
-    return [await api.add_image_copy(jpegs / name, "main", Path(name)) for name in names]
+    return [
+        await api.add_image_copy(jpegs / name, "main", Path(name)) for name in names
+    ]
 
 
 async def tags_of(api, image_id: int) -> list[str]:
@@ -349,7 +352,7 @@ async def test_add_tag_invalid(api, tag):
         await api.add_tag(tag, "description")
 
 
-@pytest.mark.parametrize("description", [5, ["a"], b"bytes"])
+@pytest.mark.parametrize("description", [5, ["a"], b"bytes", "a\x00b"])
 async def test_add_tag_bad_description(api, description):
     with pytest.raises(InputValidationError):
         await api.add_tag("bird", description)
@@ -685,7 +688,11 @@ async def test_move_into_descendant_no_cascade(api, tree):
 
 async def test_move_into_ancestor(api, tree):
     await api.move_tag("a/b", "a")
-    assert [await tags_of(api, image_id) for image_id in tree] == [["a"], ["a"], ["a/c"]]
+    assert [await tags_of(api, image_id) for image_id in tree] == [
+        ["a"],
+        ["a"],
+        ["a/c"],
+    ]
 
 
 async def test_move_into_ancestor_names(api, tree):
@@ -976,9 +983,11 @@ async def run_moves(
             await api.add_location("main", root, destination=True, removable=False)
             ids = []
             for number, tags in enumerate(image_tags):
-                ids.append(
-                    await api.add_image_copy(photo, "main", Path(f"{number}.jpg"), tags=sorted(tags))
+                destination = Path(f"{number}.jpg")
+                new_id = await api.add_image_copy(
+                    photo, "main", destination, tags=sorted(tags)
                 )
+                ids.append(new_id)
             counts = [await api.move_tag(*move) for move in moves]
             tags_after = [await tags_of(api, image_id) for image_id in ids]
             names = await api.all_tag_names()
@@ -1001,7 +1010,9 @@ def expected_after_moves(
         moved = {name for name in names if rename(name, current, new, cascade) != name}
         counts.append(len(moved))
         names = {rename(name, current, new, cascade) for name in names}
-        tags = [{rename(name, current, new, cascade) for name in image} for image in tags]
+        tags = [
+            {rename(name, current, new, cascade) for name in image} for image in tags
+        ]
     return [sorted(image) for image in tags], names, counts
 
 
@@ -1013,7 +1024,8 @@ def expected_after_moves(
 def test_moves_keep_tags(photo_source, image_tags, moves):
     photo = photo_source / "jpg" / "Canon_40D.jpg"
     tags_after, names, counts = asyncio.run(run_moves(photo, image_tags, moves))
-    expected_tags, expected_names, expected_counts = expected_after_moves(image_tags, moves)
+    expected = expected_after_moves(image_tags, moves)
+    expected_tags, expected_names, expected_counts = expected
     still_tagged = [bool(after) for after in tags_after]
     assert still_tagged == [bool(before) for before in image_tags]
     assert tags_after == expected_tags

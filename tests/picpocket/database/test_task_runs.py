@@ -206,7 +206,9 @@ async def test_add_task_duplicate_name(api, card, storage):
 
 async def test_add_task_force_replaces(api, card, storage):
     await _add_locations(api, card, storage)
-    first = await api.add_task(TASK, "card", "storage", description="first", creator="A")
+    first = await api.add_task(
+        TASK, "card", "storage", description="first", creator="A"
+    )
     await api.add_location("both", storage / "both", source=True, destination=True)
     second = await api.add_task(
         TASK, "both", "both", description="second", source_path="DCIM", force=True
@@ -494,7 +496,9 @@ async def test_run_source_path_missing_folder(api, card, storage):
     "destination_format, expected",
     [
         ("{directory}/{file}", DCIM_FILES),
-        ("photos/{file}", sorted(f"photos/{path.rsplit('/', 1)[1]}" for path in DCIM_FILES)),
+        ("photos/{file}", sorted(
+            f"photos/{path.rsplit('/', 1)[1]}" for path in DCIM_FILES
+        )),
         ("{name}-copy.{extension}", sorted(
             f"{Path(path).stem}-copy.jpg" for path in DCIM_FILES
         )),
@@ -678,7 +682,8 @@ async def test_run_full_looks_again(api, card, storage, photo_source):
     await api.add_task(TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}")
     await api.run_task(TASK)
     new = "DCIM/2021/03/01/Olympus_C8080WZ.jpg"
-    _place(card, new, photo_source / "jpg" / "Olympus_C8080WZ.jpg", datetime(2021, 3, 1))
+    _place(card, new, photo_source / "jpg" / "Olympus_C8080WZ.jpg",
+           datetime(2021, 3, 1))
     ids = await api.run_task(TASK, full=True)
     images = await _images_in(api, "storage")
     assert ids == [images[new].id]
@@ -708,16 +713,16 @@ async def test_run_force_replace_resets_last_ran(api, card, storage):
 
 
 async def test_run_keeps_different_file(api, card, storage, photo_source, caplog):
-    taken = storage / "DCIM/2021/03/01/Canon_40D.jpg"
-    taken.parent.mkdir(parents=True)
-    shutil.copyfile(photo_source / "jpg" / "Fujifilm_FinePix_E500.jpg", taken)
-    before = taken.read_bytes()
+    existing = storage / "DCIM/2021/03/01/Canon_40D.jpg"
+    existing.parent.mkdir(parents=True)
+    shutil.copyfile(photo_source / "jpg" / "Fujifilm_FinePix_E500.jpg", existing)
+    before = existing.read_bytes()
     await _add_locations(api, card, storage)
     await api.add_task(TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}")
     with caplog.at_level(logging.WARNING):
         ids = await api.run_task(TASK)
     images = await _images_in(api, "storage")
-    assert taken.read_bytes() == before
+    assert existing.read_bytes() == before
     assert len(ids) == 3
     assert "DCIM/2021/03/01/Canon_40D.jpg" not in images
     assert any(
@@ -762,13 +767,14 @@ async def test_run_readds_deleted_file(api, card, storage):
     image = (await _images_in(api, "storage"))["DCIM/2021/04/02/Pentax_K10D.jpg"]
     ids = await api.run_task(TASK, full=True)
     assert ids == [image.id]
-    assert deleted.read_bytes() == (card / "DCIM/2021/04/02/Pentax_K10D.jpg").read_bytes()
+    original = card / "DCIM/2021/04/02/Pentax_K10D.jpg"
+    assert deleted.read_bytes() == original.read_bytes()
     assert await api.count_images() == 4
 
 
 async def test_run_same_destination_twice(api, card, storage, photo_source, caplog):
-    _place(card, "DCIM/2021/04/02/Canon_40D.jpg", photo_source / "jpg" / "Nikon_D70.jpg",
-           datetime(2021, 4, 2))
+    _place(card, "DCIM/2021/04/02/Canon_40D.jpg",
+           photo_source / "jpg" / "Nikon_D70.jpg", datetime(2021, 4, 2))
     await _add_locations(api, card, storage)
     await api.add_task(
         TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}",
@@ -788,6 +794,22 @@ async def test_run_same_destination_twice(api, card, storage, photo_source, capl
     assert images["Canon_40D.jpg"].hash == hashlib.sha256(
         copied["Canon_40D.jpg"]
     ).hexdigest()
+
+
+async def test_run_format_escape_at_run_time(
+    api, card, storage, photo_source, tmp_path, caplog
+):
+    # The sample name passes add_task, but this file name renders as '..'.
+    _place(card, "..escape.jpg", photo_source / "jpg" / "Canon_40D.jpg",
+           datetime(2021, 3, 1))
+    await _add_locations(api, card, storage)
+    await api.add_task(TASK, "card", "storage", destination_format="{name:.2}/{file}")
+    with caplog.at_level(logging.WARNING):
+        ids = await api.run_task(TASK)
+    assert not (tmp_path / "..escape.jpg").exists()
+    assert len(ids) == len(ALL_IMAGES)
+    assert "..escape.jpg" not in {path.name for path in storage.rglob("*")}
+    assert any("..escape.jpg" in record.getMessage() for record in caplog.records)
 
 
 async def test_run_symlink_escape(api, card, storage, tmp_path, caplog):
@@ -843,7 +865,8 @@ async def test_run_failed_copy_retried(api, card, storage, photo_source, caplog)
         first = await api.run_task(TASK)
     assert len(first) == 4
     assert (await api.get_task(TASK)).last_ran is None
-    assert any("could not copy 1 files" in record.getMessage() for record in caplog.records)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("could not copy 1 files" in message for message in messages)
     (card / long_file).rename(card / "DCIM/2021/03/01/short.jpg")
     second = await api.run_task(TASK)
     images = await _images_in(api, "storage")
@@ -909,7 +932,9 @@ async def test_run_unmounted_destination(api, card):
 
 async def test_run_missing_fixed_destination(api, card, tmp_path):
     await api.add_location("card", card, source=True)
-    await api.add_location("storage", tmp_path / "gone", destination=True, removable=False)
+    await api.add_location(
+        "storage", tmp_path / "gone", destination=True, removable=False
+    )
     await api.add_task(TASK, "card", "storage")
     with pytest.raises(InvalidPathError, match="storage"):
         await api.run_task(TASK)
