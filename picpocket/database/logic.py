@@ -113,9 +113,20 @@ class SQL(ABC):
             return "NULL"
         if isinstance(literal, bool):
             return "TRUE" if literal else "FALSE"
-        if isinstance(literal, (int, float)):
+        if isinstance(literal, int):
+            return str(literal)
+        if isinstance(literal, float):
+            if not math.isfinite(literal):
+                raise InputValidationError(
+                    f"SQL has no literal for {literal!r}; pass a finite number"
+                )
             return repr(literal)
-        return "'{}'".format(str(literal).replace("'", "''"))
+        if isinstance(literal, str):
+            return "'{}'".format(literal.replace("'", "''"))
+        raise TypeError(
+            f"Cannot format {literal!r} as an SQL literal; pass a number, "
+            f"boolean, None or string"
+        )
 
     def placeholder(self, placeholder: str) -> str:
         """Format a named placeholder."""

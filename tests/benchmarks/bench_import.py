@@ -27,7 +27,7 @@ SECTION = "import"
 # Import must reach this share of the one-core hash floor on a 2-core machine.
 FLOOR_SHARE_TARGET = 0.60
 # The engine promises that the event loop is never blocked for more than a
-# few milliseconds; a gap is measured from one 1 ms sleep to the next wake-up.
+# few milliseconds. A gap is measured from one 1 ms sleep to the next wake-up.
 MAX_STALL_TARGET = 0.005
 
 

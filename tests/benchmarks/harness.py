@@ -43,11 +43,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 # Generated photos are cached here between runs; the folder is git-ignored.
 WORK_DIR = BENCH_DIR / "work"
 RESULTS_PATH = BENCH_DIR / "RESULTS.md"
-MAKE_PHOTOS = Path(
-    os.environ.get(
-        "PICPOCKET_MAKE_PHOTOS", REPO_ROOT.parent / "shared" / "bench" / "make_photos.py"
-    )
-)
+# The photo generator lives beside the repository; PICPOCKET_MAKE_PHOTOS
+# can point elsewhere.
+DEFAULT_MAKE_PHOTOS = REPO_ROOT.parent / "shared" / "bench" / "make_photos.py"
+MAKE_PHOTOS = Path(os.environ.get("PICPOCKET_MAKE_PHOTOS", DEFAULT_MAKE_PHOTOS))
 BACKENDS = ("sqlite", "postgres")
 TINY_SEED = 20240601
 
@@ -101,9 +100,9 @@ def tiny_photos(count: int) -> Path:
         random.Random(TINY_SEED).shuffle(steps)
         start = datetime(2012, 1, 1, 8, 0, 0)
         for index, step in enumerate(steps):
-            taken = start + timedelta(minutes=97 * step)
+            taken_at = start + timedelta(minutes=97 * step)
             exif = Image.Exif()
-            exif[0x0132] = f"{taken:%Y:%m:%d %H:%M:%S}"  # DateTime
+            exif[0x0132] = f"{taken_at:%Y:%m:%d %H:%M:%S}"  # DateTime
             exif.get_ifd(0x8769)[0x9003] = exif[0x0132]  # DateTimeOriginal
             color = (index % 256, index // 256 % 256, index // 65536 % 256)
             subfolder = folder / f"batch{index // 1000:03d}"
@@ -261,7 +260,8 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.25) -> float:
 def add_busy_figure(report: Report, backend: str, max_wait: float) -> None:
     """Measure how busy the machine is right before a backend's run and report it."""
     busy = wait_for_quiet(max_wait)
-    report.add(backend, "CPUs busy before the run (1 s sample)", busy * 100, "%", decimals=0)
+    name = "CPUs busy before the run (1 s sample)"
+    report.add(backend, name, busy * 100, "%", decimals=0)
 
 
 # Results -----------------------------------------------------------------
@@ -314,18 +314,22 @@ class Report:
         header = ("backend", "measure", "value", "target", "status")
         rows = [header, *self.rows()]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths))
+            for row in rows
+        ]
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join(line.rstrip() for line in lines)
 
     def markdown(self, machine: dict[str, str]) -> str:
         """Return a RESULTS.md section: command, date, machine and figures."""
+        facts = machine.items()
         lines = [
             f"## {self.title}",
             "",
             f"- Command: `{self.command}`",
             f"- Date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-            "- Machine: " + "; ".join(f"{key}: {value}" for key, value in machine.items()),
+            "- Machine: " + "; ".join(f"{key}: {value}" for key, value in facts),
             "",
             "| backend | measure | value | target | status |",
             "| --- | --- | ---: | --- | --- |",

@@ -365,6 +365,18 @@ def test_literal(value: Any, literal: str) -> None:
     assert SQL_PLAIN.literal(value) == literal
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_literal_not_finite(value: float) -> None:
+    with pytest.raises(InputValidationError, match="finite"):
+        SQL_PLAIN.literal(value)
+
+
+@pytest.mark.parametrize("value", [[1], b"bytes", datetime(2020, 1, 1)])
+def test_literal_unsupported_type(value: Any) -> None:
+    with pytest.raises(TypeError, match="literal"):
+        SQL_PLAIN.literal(value)
+
+
 @pytest.mark.parametrize(
     ("name", "quoted"),
     [("images", '"images"'), ("a b", '"a b"'), ('a"b', '"a""b"')],
