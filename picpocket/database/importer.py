@@ -183,6 +183,14 @@ class ImporterMixin(ImagesMixin):
                 relative = to_read[done]
                 done += 1
                 if read.facts is None:
+                    if batch and not root.is_dir():
+                        # Save what was read before the drive went away.
+                        changed += await run_to_completion(
+                            self._write_batch(
+                                location.id, batch, existing, creator, tag_names
+                            )
+                        )
+                        batch = []
                     check_root_present(root, location.name, len(changed))
                 else:
                     batch.append((relative, read))

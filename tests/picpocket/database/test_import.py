@@ -776,7 +776,7 @@ async def test_import_root_removed(api, photos, removable):
 
     saved = await api.count_images()
     images = await api.search_images()
-    assert saved % 5 == 0
+    # Whole batches and the files read since the last one are all kept.
     assert 10 <= saved < SAMPLE_COUNT
     assert await api.count_images(any_tags=["saved"]) == saved
     assert [image.path for image in images if image.hash is None] == []
