@@ -152,18 +152,15 @@ class SearchMixin(DbApiBase):
         return f"{expression} {direction} NULLS {nulls}"
 
     def _page(self, limit: int | None, offset: int | None) -> str:
-        for name, value, lowest in (("limit", limit, 1), ("offset", offset, 0)):
+        """Return the LIMIT/OFFSET clause; limit 0 matches nothing, and an
+        offset without a limit skips that many images and returns the rest."""
+        for name, value in (("limit", limit), ("offset", offset)):
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputValidationError(
-                    f"{name} must be a whole number of {lowest} or more, "
-                    f"got {value!r}"
+                    f"{name} must be a whole number of 0 or more, got {value!r}"
                 )
-        if offset is not None and limit is None:
-            raise InputValidationError(
-                f"offset {offset} needs a limit; pass the page size as limit"
-            )
         return self.sql.limit_offset(limit, offset)
 
     async def count_images(

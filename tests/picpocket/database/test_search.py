@@ -913,6 +913,15 @@ async def test_page_offset_zero(library: Library) -> None:
     assert await library.ordered(("-!rating",), limit=4, offset=0) == full[:4]
 
 
+async def test_page_limit_zero(library: Library) -> None:
+    assert await library.ordered(("rating",), limit=0) == []
+
+
+async def test_page_offset_without_limit(library: Library) -> None:
+    full = await library.ordered(("rating",))
+    assert await library.ordered(("rating",), offset=3) == full[3:]
+
+
 async def test_page_past_end(library: Library) -> None:
     assert await library.ordered(("rating",), limit=5, offset=20) == []
 
@@ -938,10 +947,9 @@ async def test_search_page(library: Library) -> None:
 
 
 INVALID_PAGES: list[dict[str, Any]] = [
-    {"limit": 0},
     {"limit": -1},
     {"limit": 2, "offset": -1},
-    {"offset": 2},
+    {"offset": -2},
     {"limit": 1.5},
     {"limit": "2"},
     {"limit": True},
