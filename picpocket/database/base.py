@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -398,21 +397,35 @@ def _could_be_stored(name_or_id: str | int) -> bool:
     return -(2**63) <= name_or_id < 2**63
 
 
+# Both backends take the limits of the stricter one, PostgreSQL: text
+# without NUL characters and 32-bit integers.
+RATING_MIN, RATING_MAX = -(2**31), 2**31 - 1
+
+
 def check_text(name: str, value: Any, allow_none: bool = True) -> None:
-    """Raise InputValidationError unless value is a string (or None if allowed)."""
+    """Raise InputValidationError unless value is storable text (or None if allowed)."""
     if value is None and allow_none:
         return
     if not isinstance(value, str):
         raise InputValidationError(f"{name} must be text, got {value!r}")
+    if "\x00" in value:
+        raise InputValidationError(
+            f"{name} {value!r} contains a NUL character; remove it"
+        )
 
 
 def check_rating(value: Any) -> None:
-    """Raise InputValidationError unless value is an integer rating or None."""
+    """Raise InputValidationError unless value is a 32-bit whole number or None."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputValidationError(
             f"rating must be a whole number or None, got {value!r}"
+        )
+    if not RATING_MIN <= value <= RATING_MAX:
+        raise InputValidationError(
+            f"rating {value} is out of range; give a whole number "
+            f"from {RATING_MIN} to {RATING_MAX}"
         )
 
 

@@ -18,9 +18,9 @@ from picpocket.database.base import (
     run_to_completion,
 )
 from picpocket.database.logic import Types
-from picpocket.database.tags import TagsMixin, normalize_tag
+from picpocket.database.tags import TagsMixin, normalize_tags
 from picpocket.database.types import Location
-from picpocket.errors import InputValidationError, InvalidPathError, UnknownItemError
+from picpocket.errors import InvalidPathError, UnknownItemError
 from picpocket.files import (
     copy_exclusive,
     move_exclusive,
@@ -42,7 +42,6 @@ FILE_COLUMNS = (
 )
 USER_COLUMNS = ("creator", "title", "caption", "alt", "rating")
 # The rating column is INTEGER, which PostgreSQL stores in 32 bits.
-RATING_MIN, RATING_MAX = -(2**31), 2**31 - 1
 
 
 def modification_time(path: Path) -> datetime:
@@ -62,25 +61,12 @@ def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
 
 
 def check_user_values(values: dict[str, Any]) -> None:
-    """Raise InputValidationError unless every value fits its user column.
-
-    Both backends get the limits of the stricter one, PostgreSQL: text
-    without NUL characters and a 32-bit rating.
-    """
+    """Raise InputValidationError unless every value fits its user column."""
     for name, value in values.items():
         if name == "rating":
             check_rating(value)
-            if value is not None and not RATING_MIN <= value <= RATING_MAX:
-                raise InputValidationError(
-                    f"rating {value} is out of range; give a whole number "
-                    f"from {RATING_MIN} to {RATING_MAX}"
-                )
-            continue
-        check_text(name, value)
-        if value is not None and "\x00" in value:
-            raise InputValidationError(
-                f"{name} {value!r} contains a NUL character; remove it"
-            )
+        else:
+            check_text(name, value)
 
 
 class ImagesMixin(TagsMixin, DbApiBase):
@@ -176,7 +162,7 @@ class ImagesMixin(TagsMixin, DbApiBase):
             "rating": rating,
         }
         check_user_values(user)
-        tag_names = [normalize_tag(tag) for tag in tags or []]
+        tag_names = normalize_tags("tags", tags)
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             relative = relative_inside(root, destination)

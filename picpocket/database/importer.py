@@ -31,23 +31,12 @@ from picpocket.database.reading import (
     report,
     worker_count,
 )
-from picpocket.database.tags import normalize_tag
+from picpocket.database.tags import normalize_tags
 from picpocket.database.types import Location
-from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.errors import InvalidPathError
 from picpocket.images import normalize_formats
 
 logger = logging.getLogger(__name__)
-
-
-def _tag_names(tags: list[str] | None) -> list[str]:
-    """Return the normalized tag names, or raise InputValidationError."""
-    if isinstance(tags, str):
-        # A string is iterable, and would otherwise become one tag per letter.
-        raise InputValidationError(
-            f"tags must be a list of tags, not the string {tags!r}; "
-            f"pass [{tags!r}] instead"
-        )
-    return [normalize_tag(tag) for tag in tags or []]
 
 
 async def _list_files(
@@ -125,7 +114,7 @@ class ImporterMixin(ImagesMixin):
         formats = normalize_formats(file_formats)
         batch_size = check_batch_size(batch_size)
         check_text("creator", creator)
-        tag_names = _tag_names(tags)
+        tag_names = normalize_tags("tags", tags)
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             existing = await self._existing_paths(cursor, location.id)

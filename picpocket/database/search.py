@@ -9,7 +9,7 @@ from typing import Any
 
 from picpocket.database.base import IMAGE_COLUMNS, Cursor, DbApiBase, placeholders
 from picpocket.database.logic import Comparison
-from picpocket.database.tags import normalize_tag, tag_match_condition
+from picpocket.database.tags import normalize_tags, tag_match_condition
 from picpocket.database.types import Image
 from picpocket.errors import InputValidationError
 
@@ -32,14 +32,6 @@ def _check_flag(argument: str, value: bool | None) -> None:
         )
 
 
-def _tag_list(argument: str, tags: list[str] | None) -> list[str]:
-    if isinstance(tags, str):
-        raise InputValidationError(
-            f"{argument} takes a list of tags, got the single string {tags!r}"
-        )
-    return [normalize_tag(tag) for tag in tags or []]
-
-
 def _tag_conditions(
     tagged: bool | None,
     any_tags: list[str] | None,
@@ -53,16 +45,16 @@ def _tag_conditions(
     if tagged is not None:
         negation = "" if tagged else "NOT "
         conditions.append(f"images.id {negation}IN (SELECT image FROM image_tags)")
-    any_names = _tag_list("any_tags", any_tags)
+    any_names = normalize_tags("any_tags", any_tags)
     if any_names:
         subquery, values = _tag_subquery(any_names)
         conditions.append(f"images.id IN ({subquery})")
         params.extend(values)
-    for tag in _tag_list("all_tags", all_tags):
+    for tag in normalize_tags("all_tags", all_tags):
         subquery, values = _tag_subquery([tag])
         conditions.append(f"images.id IN ({subquery})")
         params.extend(values)
-    no_names = _tag_list("no_tags", no_tags)
+    no_names = normalize_tags("no_tags", no_tags)
     if no_names:
         subquery, values = _tag_subquery(no_names)
         conditions.append(f"images.id NOT IN ({subquery})")

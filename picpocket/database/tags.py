@@ -38,6 +38,21 @@ def normalize_tag(tag: object) -> str:
     return name
 
 
+def normalize_tags(argument: str, tags: object) -> list[str]:
+    """Return the normalized names of a list of tags (None is an empty list).
+
+    Raises:
+        InputValidationError: `tags` is a single string, which would
+            otherwise become one tag per letter, or a tag is invalid.
+    """
+    if isinstance(tags, str):
+        raise InputValidationError(
+            f"{argument} must be a list of tags, not the string {tags!r}; "
+            f"pass [{tags!r}] instead"
+        )
+    return [normalize_tag(tag) for tag in tags or []]  # type: ignore[attr-defined]
+
+
 def descendant_range(name: str) -> tuple[str, str]:
     """Return bounds that enclose exactly the names of a tag's descendants.
 

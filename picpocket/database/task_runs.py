@@ -19,7 +19,7 @@ from picpocket.database.reading import (
     report,
     worker_count,
 )
-from picpocket.database.tags import normalize_tag
+from picpocket.database.tags import normalize_tags
 from picpocket.database.task_files import (
     SourceFile,
     Transfer,
@@ -181,7 +181,7 @@ class TasksMixin(ImporterMixin):
         """
         started = datetime.now(UTC)
         task = await self._expect_task(name)
-        extra_tags = [normalize_tag(tag) for tag in tags or []]
+        extra_tags = normalize_tags("tags", tags)
         run_tags = list(dict.fromkeys(task.tags + extra_tags))
         source, destination = await self._task_drives(task)
         cutoff = None if full else (since or task.last_ran)
@@ -320,7 +320,7 @@ def _task_settings(
         validate_destination_format(destination_format)
     return {
         "creator": creator,
-        "tags": [normalize_tag(tag) for tag in tags or []],
+        "tags": normalize_tags("tags", tags),
         "source_path": None if source_path is None
         else serialize_source_path(parse_source_path(source_path)),
         "destination_format": destination_format,
