@@ -241,20 +241,39 @@ class SearchMixin(DbApiBase):
         return images[0] if images else None
 
     async def find_image(self, path: Path, tags: bool = False) -> Image | None:
-        """Return the image stored at a full path, if PicPocket knows it."""
+        """Return the image stored at a full path, if PicPocket has it.
+
+        The path is compared with each reachable root both as written and
+        with symbolic links resolved, so either spelling of a linked
+        folder finds the image.
+        """
         target = Path(os.path.abspath(Path(path).expanduser()))
         async with self.transaction(commit=False) as cursor:
             roots = await self._reachable_roots(cursor)
             for location_id, root in roots.items():
-                try:
-                    relative = target.relative_to(os.path.abspath(root))
-                except ValueError:
-                    continue
-                row = await cursor.fetch_one(
-                    "SELECT id FROM images WHERE location = ? AND path = ?",
-                    (location_id, PurePosixPath(relative).as_posix()),
-                )
-                if row is not None:
-                    images = await self._images_by_ids(cursor, [row[0]], tags=tags)
-                    return images[0] if images else None
+                for relative in _relative_candidates(target, root):
+                    row = await cursor.fetch_one(
+                        "SELECT id FROM images WHERE location = ? AND path = ?",
+                        (location_id, relative),
+                    )
+                    if row is not None:
+                        found = await self._images_by_ids(cursor, [row[0]], tags=tags)
+                        return found[0] if found else None
         return None
+
+
+def _relative_candidates(target: Path, root: Path) -> list[str]:
+    """Return target's possible paths relative to root, as stored (posix)."""
+    candidates = []
+    pairs = (
+        (target, Path(os.path.abspath(root))),
+        (Path(os.path.realpath(target)), Path(os.path.realpath(root))),
+    )
+    for full, base in pairs:
+        try:
+            relative = PurePosixPath(full.relative_to(base).as_posix()).as_posix()
+        except ValueError:
+            continue
+        if relative != "." and relative not in candidates:
+            candidates.append(relative)
+    return candidates

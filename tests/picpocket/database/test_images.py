@@ -499,6 +499,18 @@ async def test_find_through_mount(api, tmp_path, photo):
     assert image.id == new_id
 
 
+async def test_find_real_path_under_linked_root(api, tmp_path, photo):
+    real = tmp_path / "real-card"
+    real.mkdir()
+    link = tmp_path / "card-link"
+    link.symlink_to(real, target_is_directory=True)
+    await api.add_location("card", link, destination=True, removable=False)
+    new_id = await api.add_image_copy(photo, "card", Path("DCIM/x.jpg"))
+    image = await api.find_image(real / "DCIM" / "x.jpg")
+    assert image is not None
+    assert image.id == new_id
+
+
 async def test_find_after_unmount(api, tmp_path, photo):
     card = tmp_path / "card"
     card.mkdir()
