@@ -65,6 +65,7 @@ _SIMPLE_PARTS: dict[str, PathPart] = {"year": Year(), "month": Month(), "day": D
 _YEAR_NAME = re.compile(r"[1-9][0-9]{3}")
 _MONTH_NAME = re.compile(r"0?[1-9]|1[0-2]")
 _DAY_NAME = re.compile(r"0?[1-9]|[12][0-9]|3[01]")
+# A date with every field set, for checking that a date format round-trips.
 SAMPLE_DATE = datetime(2021, 3, 1, 12, 30, 45)
 # A leap year, so that a format without a year still parses 29 February.
 _FILLER_YEAR = 2000
