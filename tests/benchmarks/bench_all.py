@@ -1,6 +1,7 @@
 """Run the import and the search benchmarks against one PostgreSQL server.
 
-Takes the same options as the two scripts, with their defaults. Run from
+Takes the options that both scripts share (--backend, --write, --verbose
+and --wait-quiet); photo counts and sizes keep their defaults. Run from
 the repository root:
 
     /work/venv/bin/python -m tests.benchmarks.bench_all [--write]
@@ -12,7 +13,7 @@ import argparse
 import asyncio
 from contextlib import nullcontext
 
-from tests.benchmarks import bench_import, bench_search, harness
+from tests.benchmarks import bench_import, bench_search, harness, results
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     needs_server = "postgres" in arguments.backends
     with harness.postgres_server() if needs_server else nullcontext() as server:
         import_report = asyncio.run(bench_import.run(import_arguments, server))
-        harness.publish(import_report, bench_import.SECTION, arguments.write, server)
+        results.publish(import_report, bench_import.SECTION, arguments.write, server)
         search_report = asyncio.run(bench_search.run(search_arguments, server))
-        harness.publish(search_report, bench_search.SECTION, arguments.write, server)
+        results.publish(search_report, bench_search.SECTION, arguments.write, server)
     return 0
 
 

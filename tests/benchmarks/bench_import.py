@@ -18,7 +18,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from tests.benchmarks import harness
+from tests.benchmarks import harness, results
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ async def timed_import(
 
 
 async def measure(
-    report: harness.Report,
+    report: results.Report,
     backend: str,
     server: harness.PostgresServer | None,
     folder: Path,
@@ -69,8 +69,10 @@ async def measure(
 ) -> None:
     """Add the floor, import rate, ratio and stall figures of one backend."""
     harness.add_busy_figure(report, backend, max_wait)
-    floor = hash_floor(files)
-    elapsed, monitor = await timed_import(backend, server, folder, len(files))
+    with harness.OtherLoad() as load:
+        floor = hash_floor(files)
+        elapsed, monitor = await timed_import(backend, server, folder, len(files))
+    harness.add_other_load_figure(report, backend, load)
     rate = len(files) / elapsed
     share = rate / floor
     stall = monitor.max_gap
@@ -90,12 +92,12 @@ async def measure(
 
 async def run(
     arguments: argparse.Namespace, server: harness.PostgresServer | None
-) -> harness.Report:
+) -> results.Report:
     """Run the import benchmark on each requested backend."""
     folder = harness.camera_photos(arguments.count, arguments.size)
     files = harness.photo_files(folder)
     total = harness.read_all(files)
-    report = harness.Report(TITLE, harness.command_line())
+    report = results.Report(TITLE, results.command_line())
     report.notes.append(
         f"{len(files)} JPEGs of {arguments.size} from make_photos.py, "
         f"{total / len(files) / 1024:.0f} KiB on average. Both the floor and the "
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     needs_server = "postgres" in arguments.backends
     with harness.postgres_server() if needs_server else nullcontext() as server:
         report = asyncio.run(run(arguments, server))
-        harness.publish(report, SECTION, arguments.write, server)
+        results.publish(report, SECTION, arguments.write, server)
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import picpocket
-from tests.benchmarks import harness
+from tests.benchmarks import harness, results
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def check(condition: bool, message: str) -> None:
 
 
 async def build_library(
-    report: harness.Report, backend: str, api: picpocket.PicPocket, folder: Path
+    report: results.Report, backend: str, api: picpocket.PicPocket, folder: Path
 ) -> list[int]:
     """Import the tiny photos, report the time and stalls, and return the image ids."""
     await api.add_location(
@@ -114,7 +114,7 @@ async def build_library(
 
 
 async def tag_quarter(
-    report: harness.Report, backend: str, api: picpocket.PicPocket, image_ids: list[int]
+    report: results.Report, backend: str, api: picpocket.PicPocket, image_ids: list[int]
 ) -> dict[str, list[int]]:
     """Tag a quarter of the images, one tag_images call per tag, and time it."""
     plan = tag_plan(image_ids)
@@ -132,7 +132,7 @@ async def tag_quarter(
     return plan
 
 
-def add_query(report: harness.Report, backend: str, name: str, seconds: float) -> None:
+def add_query(report: results.Report, backend: str, name: str, seconds: float) -> None:
     report.add(
         backend, name, seconds * 1000, "ms",
         f"< {QUERY_TARGET * 1000:.0f} ms", seconds < QUERY_TARGET, decimals=2,
@@ -140,7 +140,7 @@ def add_query(report: harness.Report, backend: str, name: str, seconds: float) -
 
 
 async def time_queries(
-    report: harness.Report,
+    report: results.Report,
     backend: str,
     api: picpocket.PicPocket,
     plan: dict[str, list[int]],
@@ -178,7 +178,7 @@ async def time_queries(
 
 
 async def time_tagging(
-    report: harness.Report, backend: str, api: picpocket.PicPocket, image_ids: list[int]
+    report: results.Report, backend: str, api: picpocket.PicPocket, image_ids: list[int]
 ) -> None:
     """Report the median of tag_image on one image and of tag_images on all."""
     untagged = [image_id for position, image_id in enumerate(image_ids) if position % 4]
@@ -206,7 +206,7 @@ async def time_tagging(
 
 
 async def measure(
-    report: harness.Report,
+    report: results.Report,
     backend: str,
     server: harness.PostgresServer | None,
     folder: Path,
@@ -214,19 +214,21 @@ async def measure(
 ) -> None:
     """Build one backend's library and add all its figures to the report."""
     harness.add_busy_figure(report, backend, max_wait)
-    async with harness.new_library(backend, server) as api:
-        image_ids = await build_library(report, backend, api, folder)
-        plan = await tag_quarter(report, backend, api, image_ids)
-        await time_queries(report, backend, api, plan, len(image_ids))
-        await time_tagging(report, backend, api, image_ids)
+    with harness.OtherLoad() as load:
+        async with harness.new_library(backend, server) as api:
+            image_ids = await build_library(report, backend, api, folder)
+            plan = await tag_quarter(report, backend, api, image_ids)
+            await time_queries(report, backend, api, plan, len(image_ids))
+            await time_tagging(report, backend, api, image_ids)
+    harness.add_other_load_figure(report, backend, load)
 
 
 async def run(
     arguments: argparse.Namespace, server: harness.PostgresServer | None
-) -> harness.Report:
+) -> results.Report:
     """Run the search benchmark on each requested backend."""
     folder = harness.tiny_photos(arguments.count)
-    report = harness.Report(TITLE, harness.command_line())
+    report = results.Report(TITLE, results.command_line())
     report.notes.append(
         f"{arguments.count:,} 1x1 JPEGs with distinct EXIF dates, imported through "
         f"import_location; every fourth image tagged. Query figures are medians of "
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     needs_server = "postgres" in arguments.backends
     with harness.postgres_server() if needs_server else nullcontext() as server:
         report = asyncio.run(run(arguments, server))
-        harness.publish(report, SECTION, arguments.write, server)
+        results.publish(report, SECTION, arguments.write, server)
     return 0
 
 

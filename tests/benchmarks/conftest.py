@@ -1,3 +1,3 @@
 """Keep pytest away from the benchmark scripts, which run on their own."""
 
-collect_ignore_glob = ["bench_*.py", "harness.py"]
+collect_ignore_glob = ["bench_*.py"]

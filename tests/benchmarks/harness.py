@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import logging
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -22,12 +21,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import picpocket
+from tests.benchmarks.results import Report
 from tests.postgres_server import (
     PostgresServer,
     create_database,
@@ -42,7 +41,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = Path(__file__).resolve().parent
 # Generated photos are cached here between runs; the folder is git-ignored.
 WORK_DIR = BENCH_DIR / "work"
-RESULTS_PATH = BENCH_DIR / "RESULTS.md"
 # The photo generator lives beside the repository; PICPOCKET_MAKE_PHOTOS
 # can point elsewhere.
 DEFAULT_MAKE_PHOTOS = REPO_ROOT.parent / "shared" / "bench" / "make_photos.py"
@@ -200,7 +198,7 @@ class StallMonitor:
 
     @property
     def max_gap(self) -> float:
-        """The longest time between two wake-ups, in seconds."""
+        """The maximum time between two wake-ups, in seconds."""
         return max(self.gaps, default=0.0)
 
     def count_over(self, seconds: float) -> int:
@@ -257,193 +255,77 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.25) -> float:
     return busy
 
 
+def process_ticks() -> dict[int, tuple[int, int]]:
+    """Return (parent pid, CPU ticks used) for every process, from /proc.
+
+    The ticks include those of reaped children, so a worker that has
+    exited still counts through its parent.
+    """
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8") as stat:
+                # The command name is in brackets and may contain spaces.
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # The process ended while the table was read.
+        # After the name: state, ppid, ..., utime (12), stime, cutime, cstime.
+        ticks = sum(int(value) for value in fields[11:15])
+        found[int(entry.name)] = (int(fields[1]), ticks)
+    return found
+
+
+def own_ticks() -> int:
+    """Return the CPU ticks used by this process and all its live descendants."""
+    table = process_ticks()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _ticks) in table.items():
+        children.setdefault(parent, []).append(pid)
+    total, pending = 0, [os.getpid()]
+    while pending:
+        pid = pending.pop()
+        total += table.get(pid, (0, 0))[1]
+        pending.extend(children.get(pid, []))
+    return total
+
+
+class OtherLoad:
+    """Measure the share of all CPUs that other processes used during a block.
+
+    This process and its descendants (reader processes, for example) are
+    excluded. A PostgreSQL server counts as another process, so for that
+    backend the share includes the server's work for the benchmark.
+    """
+
+    def __init__(self) -> None:
+        self.share = 0.0
+        self._start: tuple[int, int, int] = (0, 0, 0)
+
+    def __enter__(self) -> OtherLoad:
+        self._start = (*cpu_times(), own_ticks())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        busy_before, total_before, own_before = self._start
+        busy_after, total_after = cpu_times()
+        elapsed = total_after - total_before
+        other = busy_after - busy_before - (own_ticks() - own_before)
+        self.share = max(0.0, other / elapsed) if elapsed else 0.0
+
+
+def add_other_load_figure(report: Report, backend: str, load: OtherLoad) -> None:
+    """Report the CPU share that other processes used during a backend's run."""
+    name = "CPUs used by other processes during the run"
+    report.add(backend, name, load.share * 100, "%", decimals=0)
+
+
 def add_busy_figure(report: Report, backend: str, max_wait: float) -> None:
     """Measure how busy the machine is right before a backend's run and report it."""
     busy = wait_for_quiet(max_wait)
     name = "CPUs busy before the run (1 s sample)"
     report.add(backend, name, busy * 100, "%", decimals=0)
-
-
-# Results -----------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    """One measured value, with its target when it has one."""
-
-    backend: str
-    name: str
-    value: float
-    unit: str
-    target: str = ""
-    passed: bool | None = None
-    decimals: int = 1
-
-    @property
-    def status(self) -> str:
-        """PASS, MISS, or empty for a figure without a target."""
-        if self.passed is None:
-            return ""
-        return "PASS" if self.passed else "MISS"
-
-    def formatted(self) -> str:
-        return f"{self.value:,.{self.decimals}f} {self.unit}".strip()
-
-
-@dataclass
-class Report:
-    """Figures of one benchmark run, printable as text or as Markdown."""
-
-    title: str
-    command: str
-    figures: list[Figure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, *args: Any, **kwargs: Any) -> Figure:
-        figure = Figure(*args, **kwargs)
-        self.figures.append(figure)
-        return figure
-
-    def rows(self) -> list[tuple[str, ...]]:
-        return [
-            (f.backend, f.name, f.formatted(), f.target, f.status) for f in self.figures
-        ]
-
-    def text_table(self) -> str:
-        """Return the figures as a plain aligned table."""
-        header = ("backend", "measure", "value", "target", "status")
-        rows = [header, *self.rows()]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths))
-            for row in rows
-        ]
-        lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(line.rstrip() for line in lines)
-
-    def markdown(self, machine: dict[str, str]) -> str:
-        """Return a RESULTS.md section: command, date, machine and figures."""
-        facts = machine.items()
-        lines = [
-            f"## {self.title}",
-            "",
-            f"- Command: `{self.command}`",
-            f"- Date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-            "- Machine: " + "; ".join(f"{key}: {value}" for key, value in facts),
-            "",
-            "| backend | measure | value | target | status |",
-            "| --- | --- | ---: | --- | --- |",
-        ]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows()]
-        if self.notes:
-            lines.append("")
-            lines += [f"- {note}" for note in self.notes]
-        return "\n".join(lines)
-
-
-def machine_facts(server: PostgresServer | None) -> dict[str, str]:
-    """Return the facts about this machine that a figure depends on."""
-    return {
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "CPU": cpu_model(),
-        "RAM": f"{memory_gib():.1f} GiB",
-        "Python": platform.python_version(),
-        "SQLite": sqlite_version(),
-        "PostgreSQL": postgres_version(server),
-        "Pillow": pillow_version(),
-        "load average": load_average(),
-        "engine": engine_revision(),
-    }
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def memory_gib() -> float:
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return float("nan")
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg", encoding="utf-8") as loadavg:
-            return " ".join(loadavg.read().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def engine_revision() -> str:
-    """Return the git commit of the working tree, marked when files differ from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "picpocket"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit} with uncommitted changes" if changed else commit
-
-
-def sqlite_version() -> str:
-    import sqlite3
-
-    return sqlite3.sqlite_version
-
-
-def pillow_version() -> str:
-    import PIL
-
-    return PIL.__version__
-
-
-def postgres_version(server: PostgresServer | None) -> str:
-    if server is None:
-        return "not run"
-    import psycopg
-
-    with psycopg.connect(**server.connection_info("postgres")) as connection:
-        row = connection.execute("SHOW server_version").fetchone()
-    return "unknown" if row is None else str(row[0])
-
-
-def update_results(section: str, text: str, path: Path = RESULTS_PATH) -> None:
-    """Replace the marked section `section` of RESULTS.md, or append it."""
-    start = f"<!-- {section}: start -->"
-    end = f"<!-- {section}: end -->"
-    block = f"{start}\n{text}\n{end}"
-    page = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if start in page and end in page:
-        before, rest = page.split(start, 1)
-        after = rest.split(end, 1)[1]
-        page = before + block + after
-    else:
-        page = page.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(page, encoding="utf-8")
-
-
-def command_line() -> str:
-    """Return the command that started this process, as a user would type it."""
-    module = sys.modules["__main__"].__spec__
-    program = f"-m {module.name}" if module is not None else sys.argv[0]
-    return " ".join(["python", program, *sys.argv[1:]])
 
 
 def configure_logging(verbose: bool) -> None:
@@ -480,16 +362,3 @@ def finish_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     backend = arguments.backend
     arguments.backends = list(BACKENDS) if backend == "all" else [backend]
     return arguments
-
-
-def publish(
-    report: Report, section: str, write: bool, server: PostgresServer | None
-) -> None:
-    """Print the report's table and, when `write` is set, store it in RESULTS.md."""
-    print(f"\n{report.title}\n")
-    print(report.text_table())
-    for note in report.notes:
-        print(f"\n{note}")
-    if write:
-        update_results(section, report.markdown(machine_facts(server)))
-        print(f"\nUpdated {RESULTS_PATH}")
