@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Executor
 from contextlib import aclosing
+from functools import partial
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,7 +28,7 @@ from picpocket.database.reading import (
     check_root_present,
     make_executor,
     map_in_order,
-    read_file,
+    read_files,
     report,
     worker_count,
 )
@@ -69,6 +70,16 @@ def _split_unchanged(
         else:
             to_read.append(relative)
     return to_read, unchanged
+
+
+# Files per call to a reader, so that the event loop wakes once a chunk.
+READ_CHUNK = 16
+
+
+async def _flatten(chunks: AsyncIterator[list[FileRead]]) -> AsyncIterator[FileRead]:
+    async for chunk in chunks:
+        for read in chunk:
+            yield read
 
 
 class ImporterMixin(ImagesMixin):
@@ -160,15 +171,22 @@ class ImporterMixin(ImagesMixin):
     ) -> list[int]:
         changed: list[int] = []
         batch: list[tuple[PurePosixPath, FileRead]] = []
+        chunks = [
+            to_read[start : start + READ_CHUNK]
+            for start in range(0, len(to_read), READ_CHUNK)
+        ]
+        # NOTE: Pillow's parsing holds the GIL, so these threads share one
+        # core. Reader processes read twice as fast on 2 cores, but under
+        # spawn they re-run a user's script that lacks a __main__ guard.
         reads = map_in_order(
             self.reader(),
-            read_file,
-            [root / relative for relative in to_read],
-            window=max(8, 4 * worker_count()),
+            partial(read_files, root),
+            chunks,
+            window=2 * worker_count() + 1,
         )
         async with aclosing(reads):
             done = 0
-            async for read in reads:
+            async for read in _flatten(reads):
                 relative = to_read[done]
                 done += 1
                 if read.facts is None:

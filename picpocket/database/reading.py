@@ -7,7 +7,7 @@ import logging
 import mmap
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -70,6 +70,12 @@ def read_file(path: Path) -> FileRead:
     return FileRead(path, facts, modified)
 
 
+def read_files(root: Path, relatives: Sequence[PurePosixPath]) -> list[FileRead]:
+    """Read several files under root; one call per chunk keeps the event
+    loop's wake-ups, and so its waits for the GIL, few."""
+    return [read_file(root / relative) for relative in relatives]
+
+
 def jpeg_end_missing(path: Path) -> bool:
     """Return whether a JPEG file has no end-of-image marker after its first scan.
 
@@ -85,7 +91,8 @@ def jpeg_end_missing(path: Path) -> bool:
                 if data[:3] != b"\xff\xd8\xff":
                     return False
                 scan = _first_scan_offset(data)
-                return scan is not None and data.find(b"\xff\xd9", scan) == -1
+                # rfind starts at the end, where the marker of a whole file is.
+                return scan is not None and data.rfind(b"\xff\xd9", scan) == -1
     except (OSError, ValueError) as error:
         logger.debug("Could not check the end of %s: %s", path, error)
         return False
