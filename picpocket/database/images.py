@@ -27,7 +27,7 @@ from picpocket.files import (
     relative_inside,
     resolve_inside,
 )
-from picpocket.images import ImageFacts, read_image_facts
+from picpocket.images import ImageFacts, hash_image, read_image_facts
 from picpocket.internal_use import NotSupplied
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,38 @@ def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
     if not suffix or suffix == relative.name:
         return relative.name, None
     return relative.name[: -len(suffix)], suffix[1:].lower()
+
+
+async def differs_from_record(path: Path, recorded_hash: str | None) -> bool:
+    """Return whether the file's SHA-256 differs from a recorded hash.
+
+    Returns False when no hash was recorded, because then nothing can be
+    compared. Raises FileNotFoundError when the file is missing.
+    """
+    if recorded_hash is None:
+        return False
+    return await asyncio.to_thread(hash_image, path) != recorded_hash
+
+
+async def _delete_if_unchanged(
+    image_id: int, full: Path, recorded_hash: str | None
+) -> None:
+    """Delete an image's file unless its hash differs from the recorded one."""
+    try:
+        if await differs_from_record(full, recorded_hash):
+            raise InvalidPathError(
+                f"Cannot delete {full}: the file changed since image {image_id} "
+                f"was recorded (its SHA-256 differs). Call verify_image_files() "
+                f"to refresh the record, with reparse_exif=True if the file kept "
+                f"its modification time, then delete again"
+            )
+        # NOTE: a file replaced between hashing and unlinking is still
+        # deleted, because no portable call unlinks only a file with known
+        # contents.
+        await asyncio.to_thread(full.unlink)
+        logger.info("Deleted file %s of image %d", full, image_id)
+    except FileNotFoundError:
+        logger.info("File %s of image %d was already gone", full, image_id)
 
 
 def check_user_values(values: dict[str, Any]) -> None:
@@ -256,7 +288,13 @@ class ImagesMixin(TagsMixin, DbApiBase):
         """Move an image's file and record together; on failure neither moves.
 
         When the file is already gone from its old place and present at
-        the new one, only the record is updated.
+        the new one, only the record is updated, provided the new file has
+        the recorded hash (or the image was never read, so has no hash).
+
+        Raises:
+            InvalidPathError: the destination exists or is recorded, both
+                files are missing, or the file at the destination is not
+                the recorded image.
         """
         await run_to_completion(self._move_image(id, path, location))
 
@@ -298,6 +336,8 @@ class ImagesMixin(TagsMixin, DbApiBase):
                 f"File {target} already exists; PicPocket never overwrites "
                 f"a file, so choose another destination"
             )
+        if not current.exists():
+            await self._check_already_moved(cursor, id, current, target)
         name, extension = split_name(relative)
         await cursor.execute(
             "UPDATE images SET location = ?, path = ?, name = ?, extension = ? "
@@ -306,18 +346,37 @@ class ImagesMixin(TagsMixin, DbApiBase):
         )
         return current, target
 
+    async def _check_already_moved(
+        self, cursor: Cursor, id: int, current: Path, target: Path
+    ) -> None:
+        """Raise InvalidPathError unless the target has the image's recorded hash."""
+        row = await cursor.fetch_one("SELECT hash FROM images WHERE id = ?", (id,))
+        assert row is not None
+        if await differs_from_record(target, row[0]):
+            raise InvalidPathError(
+                f"Cannot record image {id} as moved: {target} is a different "
+                f"file than the recorded image (its SHA-256 differs). Nothing "
+                f"changed; restore the image at {current} or choose another "
+                f"destination"
+            )
+
     async def remove_image(self, id: int, *, delete: bool = False) -> None:
         """Remove an image's record; with `delete`, remove the file first.
 
         With `delete`, the record goes only after the file is gone (a
         file already missing counts as gone).
+
+        Raises:
+            InvalidPathError: with `delete`, the location is unreachable, or
+                the file's SHA-256 differs from the recorded hash, so it is
+                not the recorded image and stays, as does the record.
         """
         await run_to_completion(self._remove_image(id, delete))
 
     async def _remove_image(self, id: int, delete: bool) -> None:
         async with self.transaction() as cursor:
             row = await cursor.fetch_one(
-                "SELECT location, path FROM images WHERE id = ?", (id,)
+                "SELECT location, path, hash FROM images WHERE id = ?", (id,)
             )
             if row is None:
                 return
@@ -326,11 +385,7 @@ class ImagesMixin(TagsMixin, DbApiBase):
                 # the commit fails; never the other way round.
                 _, root = await self._reachable_location(cursor, row[0])
                 full = resolve_inside(root, row[1])
-                try:
-                    await asyncio.to_thread(full.unlink)
-                    logger.info("Deleted file %s of image %d", full, id)
-                except FileNotFoundError:
-                    logger.info("File %s of image %d was already gone", full, id)
+                await _delete_if_unchanged(id, full, row[2])
             await self.ensure_foreign_keys(cursor)
             await cursor.execute("DELETE FROM images WHERE id = ?", (id,))
 

@@ -681,6 +681,66 @@ async def test_move_already_moved_file_kept(api, image_id, root, photo):
     assert (root / "b" / "moved.jpg").read_bytes() == photo.read_bytes()
 
 
+@pytest.fixture
+def other_photo(jpegs: Path) -> Path:
+    """Return a camera JPEG with different bytes from `photo`."""
+    return jpegs / "Nikon_D70.jpg"
+
+
+@pytest.fixture
+def unrelated_at_target(image_id, root, tmp_path, other_photo) -> Path:
+    """Move the image's file out of the location and put another at b/moved.jpg."""
+    os.rename(root / "a" / "photo.jpg", tmp_path / "away.jpg")
+    (root / "b").mkdir()
+    target = root / "b" / "moved.jpg"
+    target.write_bytes(other_photo.read_bytes())
+    return target
+
+
+async def test_move_unrelated_target(api, image_id, unrelated_at_target):
+    with pytest.raises(InvalidPathError, match="different file"):
+        await api.move_image(image_id, Path("b/moved.jpg"))
+
+
+async def test_move_unrelated_target_names_it(api, image_id, unrelated_at_target):
+    with pytest.raises(InvalidPathError) as caught:
+        await api.move_image(image_id, Path("b/moved.jpg"))
+    assert str(unrelated_at_target) in str(caught.value)
+
+
+async def test_move_unrelated_target_record(api, image_id, unrelated_at_target):
+    with contextlib.suppress(InvalidPathError):
+        await api.move_image(image_id, Path("b/moved.jpg"))
+    image = await api.get_image(image_id)
+    assert image.path == Path("a/photo.jpg")
+
+
+async def test_move_unrelated_target_kept(
+    api, image_id, unrelated_at_target, other_photo
+):
+    with contextlib.suppress(InvalidPathError):
+        await api.move_image(image_id, Path("b/moved.jpg"))
+    assert unrelated_at_target.read_bytes() == other_photo.read_bytes()
+
+
+async def test_move_unrelated_moved_file_kept(
+    api, image_id, unrelated_at_target, tmp_path, photo
+):
+    with contextlib.suppress(InvalidPathError):
+        await api.move_image(image_id, Path("b/moved.jpg"))
+    assert (tmp_path / "away.jpg").read_bytes() == photo.read_bytes()
+
+
+async def test_move_already_copied(api, image_id, root, photo):
+    # A copy with the same bytes (new inode, new time) is the same image.
+    (root / "a" / "photo.jpg").unlink()
+    (root / "b").mkdir()
+    (root / "b" / "moved.jpg").write_bytes(photo.read_bytes())
+    await api.move_image(image_id, Path("b/moved.jpg"))
+    image = await api.get_image(image_id)
+    assert image.path == Path("b/moved.jpg")
+
+
 async def test_move_both_missing(api, image_id, root):
     (root / "a" / "photo.jpg").unlink()
     with pytest.raises(InvalidPathError):
@@ -773,6 +833,59 @@ async def test_remove_delete_record(api, image_id):
 
 async def test_remove_delete_file_missing(api, image_id, root):
     (root / "a" / "photo.jpg").unlink()
+    await api.remove_image(image_id, delete=True)
+    assert await api.get_image(image_id) is None
+
+
+async def test_remove_delete_unchanged_hash(api, image_id, root, photo):
+    # Rewriting the same bytes changes the file's time but not its hash.
+    (root / "a" / "photo.jpg").write_bytes(photo.read_bytes())
+    await api.remove_image(image_id, delete=True)
+    assert not (root / "a" / "photo.jpg").exists()
+
+
+async def test_remove_delete_replaced(api, image_id, root, other_photo):
+    (root / "a" / "photo.jpg").write_bytes(other_photo.read_bytes())
+    with pytest.raises(InvalidPathError, match="verify_image_files"):
+        await api.remove_image(image_id, delete=True)
+
+
+async def test_remove_delete_replaced_names_path(api, image_id, root, other_photo):
+    (root / "a" / "photo.jpg").write_bytes(other_photo.read_bytes())
+    with pytest.raises(InvalidPathError) as caught:
+        await api.remove_image(image_id, delete=True)
+    assert str(root / "a" / "photo.jpg") in str(caught.value)
+
+
+async def test_remove_delete_replaced_file(api, image_id, root, other_photo):
+    (root / "a" / "photo.jpg").write_bytes(other_photo.read_bytes())
+    with contextlib.suppress(InvalidPathError):
+        await api.remove_image(image_id, delete=True)
+    assert (root / "a" / "photo.jpg").read_bytes() == other_photo.read_bytes()
+
+
+async def test_remove_delete_replaced_record(api, image_id, root, other_photo):
+    (root / "a" / "photo.jpg").write_bytes(other_photo.read_bytes())
+    with contextlib.suppress(InvalidPathError):
+        await api.remove_image(image_id, delete=True)
+    assert await api.get_image(image_id) is not None
+
+
+async def test_remove_delete_after_verify(api, image_id, root, other_photo):
+    replaced = root / "a" / "photo.jpg"
+    replaced.write_bytes(other_photo.read_bytes())
+    # A distinct time, so verify detects the change however coarse the clock.
+    os.utime(replaced, (1_600_000_000, 1_600_000_000))
+    await api.verify_image_files()
+    await api.remove_image(image_id, delete=True)
+    assert not replaced.exists()
+
+
+async def test_remove_delete_after_verify_record(api, image_id, root, other_photo):
+    replaced = root / "a" / "photo.jpg"
+    replaced.write_bytes(other_photo.read_bytes())
+    os.utime(replaced, (1_600_000_000, 1_600_000_000))
+    await api.verify_image_files()
     await api.remove_image(image_id, delete=True)
     assert await api.get_image(image_id) is None
 
