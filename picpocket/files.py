@@ -6,14 +6,25 @@ import errno
 import logging
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path, PurePath, PurePosixPath
+from typing import BinaryIO
 
 from picpocket.errors import InvalidPathError
 
 logger = logging.getLogger(__name__)
 
 _COPY_CHUNK = 1024 * 1024
+
+# Suffix of a copy in progress. It is not an image format, so imports skip it.
+PARTIAL_SUFFIX = ".picpocket-partial"
+
+# errno values of os.link on a file system or mount without hard links.
+_NO_HARD_LINKS = frozenset({
+    errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV,
+    errno.ENOSYS,
+})
 
 
 def relative_inside(root: Path, relative: PurePath | str) -> PurePosixPath:
@@ -58,9 +69,13 @@ def resolve_inside(root: Path, relative: PurePath | str) -> Path:
 def copy_exclusive(source: Path, destination: Path) -> None:
     """Copy a file to a path that must not exist yet, creating folders.
 
-    The destination is opened with O_EXCL, so a file that appears in the
-    meantime is never overwritten. A partial copy (a drive pulled out
-    mid-copy) is removed, because this call created it.
+    The bytes go to a hidden temporary file in the destination folder, which
+    is synced to disk and then published under the final name without
+    replacing anything (on file systems without hard links, see the race
+    noted in _publish). So the final name never shows a partial copy, even
+    after a crash or power cut, and any failure removes the temporary file.
+    A crash can leave a `.picpocket-partial` file behind, which imports skip
+    because that suffix is not an image format.
 
     Raises:
         InvalidPathError: the destination exists, or a file is where a
@@ -70,20 +85,70 @@ def copy_exclusive(source: Path, destination: Path) -> None:
     # The source is opened first, so a missing source leaves no new folders.
     with open(source, "rb") as reader:
         _make_parent_folders(destination)
+        temporary = _partial_path(destination)
         try:
-            writer = open(destination, "xb")
-        except FileExistsError:
-            raise InvalidPathError(
-                f"File {destination} already exists; PicPocket never overwrites "
-                f"a file, so choose another destination"
-            ) from None
-        try:
-            with writer:
-                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
-            shutil.copystat(source, destination)
-        except BaseException:
-            _remove_partial(destination)
+            _write_partial(reader, source, temporary)
+            _publish(temporary, destination)
+        finally:
+            _remove_partial(temporary)
+
+
+def _partial_path(destination: Path) -> Path:
+    """Return a unique hidden name beside destination for the copy in progress."""
+    # 40 characters of the name keep the result within the 255-byte limit
+    # of a file name, even for 4-byte UTF-8 characters.
+    name = f".{destination.name[:40]}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
+    return destination.with_name(name)
+
+
+def _write_partial(reader: BinaryIO, source: Path, temporary: Path) -> None:
+    with open(temporary, "xb") as writer:
+        shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+        writer.flush()
+        os.fsync(writer.fileno())
+    shutil.copystat(source, temporary)
+
+
+def _publish(temporary: Path, destination: Path) -> None:
+    """Give the complete temporary file its final name without replacing a file."""
+    try:
+        os.link(temporary, destination)
+    except FileExistsError:
+        raise _exists_error(destination) from None
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
             raise
+        # NOTE: another program can create the destination between this
+        # check and the rename, and rename then replaces it on POSIX. Only
+        # file systems or mounts that reject hard links (such as FAT and
+        # exFAT) take this path.
+        if os.path.lexists(destination):
+            raise _exists_error(destination) from None
+        os.rename(temporary, destination)
+    _sync_folder(destination.parent)
+
+
+def _exists_error(destination: Path) -> InvalidPathError:
+    return InvalidPathError(
+        f"File {destination} already exists; PicPocket never overwrites "
+        f"a file, so choose another destination"
+    )
+
+
+def _sync_folder(folder: Path) -> None:
+    """Write a folder's entries to disk, so a new name survives a power cut."""
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        # Some file systems cannot sync a folder, but the file's own bytes
+        # are already synced.
+        logger.debug("Could not sync the folder %s: %s", folder, error)
 
 
 def _make_parent_folders(destination: Path) -> None:
@@ -99,6 +164,8 @@ def _make_parent_folders(destination: Path) -> None:
 def _remove_partial(path: Path) -> None:
     try:
         path.unlink()
+    except FileNotFoundError:
+        pass
     except OSError as error:
         logger.warning("Could not remove the partial copy %s: %s", path, error)
 
@@ -132,7 +199,7 @@ def move_exclusive(source: Path, destination: Path) -> None:
             f"a file, so choose another destination"
         ) from None
     except OSError as error:
-        if error.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
+        if error.errno not in _NO_HARD_LINKS:
             raise
         copy_exclusive(source, destination)
     os.unlink(source)

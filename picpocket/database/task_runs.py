@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,8 +171,10 @@ class TasksMixin(ImporterMixin):
         the task's last run) are skipped. Existing files are never
         overwritten: an identical file already at the destination is
         recorded if needed, a different one is logged and left alone.
-        Every file copied is recorded, also when the run fails or is
-        cancelled part-way.
+        When a file is left uncopied for that reason or because its copy
+        failed, the task's last run time stays unchanged, so the next run
+        looks at that file again. Every file copied is recorded, also when
+        the run fails or is cancelled part-way.
 
         Raises:
             UnknownItemError: no task has this name.
@@ -192,20 +194,34 @@ class TasksMixin(ImporterMixin):
         )
         logger.info("Running task %r: %d files since %s", name, len(files), cutoff)
         recorder = _Recorder(self, task, destination.id, run_tags)
-        failed = await self._transfer_files(
+        statuses = await self._transfer_files(
             files, task, (source, destination), recorder, progress
         )
-        if failed:
-            # Files before the last run are skipped, so keeping the previous
-            # last-run time makes the next run try these files again.
-            logger.warning(
-                "Task %r could not copy %d files; the next run tries them again",
-                name, failed,
-            )
-        else:
-            await self._mark_task_run(task.id, started)
+        await self._finish_run(task, started, statuses)
         logger.info("Task %r imported %d images", name, len(recorder.imported))
         return recorder.imported
+
+    async def _finish_run(
+        self, task: Task, started: datetime, statuses: Counter[str]
+    ) -> None:
+        """Store the run's time, unless some file was not copied."""
+        # Files before the last run are skipped, so keeping the previous
+        # last-run time makes the next run look at the uncopied files again.
+        if statuses["failed"]:
+            logger.warning(
+                "Task %r could not copy %d files; the next run tries them again",
+                task.name, statuses["failed"],
+            )
+        if statuses["conflict"]:
+            logger.warning(
+                "Task %r did not copy %d photos because a different file is "
+                "already at their destination path; change the task's destination "
+                "format so that names are unique (for example add {index} or "
+                "{hash}), then run the task again",
+                task.name, statuses["conflict"],
+            )
+        if not statuses["failed"] and not statuses["conflict"]:
+            await self._mark_task_run(task.id, started)
 
     async def _expect_task(self, name: str) -> Task:
         task = await self.get_task(name)
@@ -238,31 +254,34 @@ class TasksMixin(ImporterMixin):
         drives: tuple[_Drive, _Drive],
         recorder: _Recorder,
         progress: Progress | None,
-    ) -> int:
-        """Copy files in worker threads, in order; return how many failed.
+    ) -> Counter[str]:
+        """Copy files in worker threads, in order, and count the files by status.
 
-        When this stops early (a drive disappeared, the caller cancelled),
-        copies still running finish and every completed copy is recorded.
+        The statuses are those of Transfer, where 'failed' also counts
+        copies that raised OSError. When this stops early (a drive
+        disappeared, the caller cancelled), copies still running finish
+        and every completed copy is recorded.
         """
         template = task.destination_format or DEFAULT_DESTINATION_FORMAT
         queue = _TransferQueue(self.reader(), files, template, drives[1].root)
-        failed = 0
+        statuses: Counter[str] = Counter()
         report(progress, 0, len(files))
         try:
             for done in range(1, len(files) + 1):
                 transfer = await queue.next()
                 if transfer is None:
-                    failed += 1
+                    statuses["failed"] += 1
                     for drive in drives:
                         check_root_present(drive.root, drive.name, recorder.saved)
                 else:
+                    statuses[transfer.status] += 1
                     await recorder.add(transfer)
                 report(progress, done, len(files))
         except BaseException:
             await run_to_completion(_record_interrupted(queue, recorder))
             raise
         await recorder.flush()
-        return failed
+        return statuses
 
     async def _record_transfers(
         self, location_id: int, batch: list[Transfer], task: Task, tags: list[str]

@@ -1,5 +1,6 @@
 """Tests for the safe-path and no-overwrite helpers in picpocket.files."""
 
+import errno
 import os
 import shutil
 import tempfile
@@ -9,11 +10,13 @@ import pytest
 
 from picpocket.errors import InvalidPathError
 from picpocket.files import (
+    PARTIAL_SUFFIX,
     copy_exclusive,
     move_exclusive,
     relative_inside,
     resolve_inside,
 )
+from picpocket.images import has_format, normalize_formats
 
 
 @pytest.fixture
@@ -187,6 +190,95 @@ def test_copy_exclusive_partial_removed(root, photo, monkeypatch):
     with pytest.raises(OSError, match="pulled out"):
         copy_exclusive(photo, root / "a.jpg")
     assert not (root / "a.jpg").exists()
+
+
+def test_copy_exclusive_no_partial_left(root, photo):
+    copy_exclusive(photo, root / "a.jpg")
+    assert sorted(os.listdir(root)) == ["a.jpg"]
+
+
+def test_copy_exclusive_failure_no_partial_left(root, photo, monkeypatch):
+    def fail_half_way(reader, writer, length=0):
+        writer.write(reader.read(100))
+        raise OSError("the drive was pulled out")
+
+    monkeypatch.setattr(shutil, "copyfileobj", fail_half_way)
+    with pytest.raises(OSError, match="pulled out"):
+        copy_exclusive(photo, root / "sub" / "a.jpg")
+    assert os.listdir(root / "sub") == []
+
+
+def test_copy_exclusive_hidden_mid_copy(root, photo, monkeypatch):
+    seen_mid_copy = []
+    real_copyfileobj = shutil.copyfileobj
+
+    def copy_and_look(reader, writer, length=0):
+        writer.write(reader.read(100))
+        seen_mid_copy.append(sorted(os.listdir(root)))
+        real_copyfileobj(reader, writer, length)
+
+    monkeypatch.setattr(shutil, "copyfileobj", copy_and_look)
+    copy_exclusive(photo, root / "a.jpg")
+    [names] = seen_mid_copy
+    assert "a.jpg" not in names
+    assert len(names) == 1
+    assert names[0].startswith(".a.jpg.")
+    assert names[0].endswith(PARTIAL_SUFFIX)
+    assert (root / "a.jpg").read_bytes() == photo.read_bytes()
+
+
+def test_copy_exclusive_existing_no_partial_left(root, photo):
+    (root / "a.jpg").write_bytes(b"already here")
+    with pytest.raises(InvalidPathError):
+        copy_exclusive(photo, root / "a.jpg")
+    assert sorted(os.listdir(root)) == ["a.jpg"]
+
+
+def test_copy_exclusive_long_name(root, photo):
+    # 254 bytes in UTF-8, just under the 255-byte maximum of ext4 and NTFS
+    # names. The partial file's name must still fit.
+    name = "é" * 125 + ".jpg"
+    copy_exclusive(photo, root / name)
+    assert sorted(os.listdir(root)) == [name]
+
+
+def _no_hard_links(source, destination, **keywords):
+    raise OSError(errno.EPERM, "Operation not permitted")
+
+
+def test_copy_exclusive_without_hard_links(root, photo, monkeypatch):
+    os.utime(photo, ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
+    monkeypatch.setattr(os, "link", _no_hard_links)
+    copy_exclusive(photo, root / "a.jpg")
+    assert (root / "a.jpg").read_bytes() == photo.read_bytes()
+    assert (root / "a.jpg").stat().st_mtime_ns == 1_500_000_000_000_000_000
+    assert sorted(os.listdir(root)) == ["a.jpg"]
+
+
+def test_copy_exclusive_without_hard_links_existing(root, photo, monkeypatch):
+    def appear_then_fail(source, destination, **keywords):
+        Path(destination).write_bytes(b"written by another program")
+        _no_hard_links(source, destination)
+
+    monkeypatch.setattr(os, "link", appear_then_fail)
+    with pytest.raises(InvalidPathError):
+        copy_exclusive(photo, root / "a.jpg")
+    assert (root / "a.jpg").read_bytes() == b"written by another program"
+    assert sorted(os.listdir(root)) == ["a.jpg"]
+
+
+def test_copy_exclusive_link_error(root, photo, monkeypatch):
+    def fail_to_link(source, destination, **keywords):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "link", fail_to_link)
+    with pytest.raises(OSError, match="Input/output"):
+        copy_exclusive(photo, root / "a.jpg")
+    assert os.listdir(root) == []
+
+
+def test_partial_suffix_not_image_format():
+    assert not has_format(f".a.jpg.0123{PARTIAL_SUFFIX}", normalize_formats(None))
 
 
 # move_exclusive -------------------------------------------------------

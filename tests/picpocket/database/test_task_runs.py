@@ -796,6 +796,69 @@ async def test_run_same_destination_twice(api, card, storage, photo_source, capl
     ).hexdigest()
 
 
+def _conflict_summaries(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING
+        and "did not copy" in record.getMessage()
+    ]
+
+
+async def _run_with_name_clash(api, card, storage, photo_source) -> None:
+    """Add a task whose '{file}' format sends two photos to Canon_40D.jpg."""
+    _place(card, "DCIM/2021/04/02/Canon_40D.jpg",
+           photo_source / "jpg" / "Nikon_D70.jpg", datetime(2021, 4, 2))
+    await _add_locations(api, card, storage)
+    await api.add_task(
+        TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}",
+        destination_format="{file}",
+    )
+
+
+async def test_run_conflict_keeps_last_ran(
+    api, card, storage, photo_source, caplog
+):
+    await _run_with_name_clash(api, card, storage, photo_source)
+    with caplog.at_level(logging.WARNING):
+        await api.run_task(TASK)
+    summaries = _conflict_summaries(caplog)
+    assert (await api.get_task(TASK)).last_ran is None
+    assert len(summaries) == 1
+    assert "did not copy 1 photos" in summaries[0]
+    assert "{index}" in summaries[0]
+
+
+async def test_run_conflict_reported_again(
+    api, card, storage, photo_source, caplog
+):
+    await _run_with_name_clash(api, card, storage, photo_source)
+    await api.run_task(TASK)
+    first_copy = (storage / "Canon_40D.jpg").read_bytes()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        ids = await api.run_task(TASK)
+    assert ids == []
+    assert len(_conflict_summaries(caplog)) == 1
+    assert (await api.get_task(TASK)).last_ran is None
+    assert (storage / "Canon_40D.jpg").read_bytes() == first_copy
+
+
+async def test_run_conflict_after_last_ran(api, card, storage, photo_source):
+    await _add_locations(api, card, storage)
+    await api.add_task(
+        TASK, "card", "storage", source_path="DCIM/{year}/{month}/{day}",
+        destination_format="{file}",
+    )
+    await api.run_task(TASK)
+    last_ran = (await api.get_task(TASK)).last_ran
+    _place(card, f"{_today_folder()}/Canon_40D.jpg",
+           photo_source / "jpg" / "Nikon_D70.jpg", datetime.now())
+    await api.run_task(TASK)
+    assert last_ran is not None
+    assert (await api.get_task(TASK)).last_ran == last_ran
+
+
 async def test_run_format_escape_at_run_time(
     api, card, storage, photo_source, tmp_path, caplog
 ):
@@ -881,7 +944,8 @@ async def test_run_folder_at_destination(api, card, storage):
     ids = await api.run_task(TASK)
     assert len(ids) == 3
     assert (storage / "DCIM/2021/03/01/Canon_40D.jpg").is_dir()
-    assert (await api.get_task(TASK)).last_ran is not None
+    # The folder blocks one photo, so the next run must look at it again.
+    assert (await api.get_task(TASK)).last_ran is None
 
 
 # Drives that are missing or pulled out ------------------------------------
