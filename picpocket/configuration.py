@@ -35,8 +35,9 @@ def read_configuration(directory: Path) -> dict[str, Any]:
     """Read a library's configuration.
 
     Raises:
-        InvalidPathError: the directory holds no library.
-        InputValidationError: the file is not valid TOML or lacks a backend.
+        InvalidPathError: the directory contains no library.
+        InputValidationError: the file is not valid UTF-8 TOML, or lacks a
+            backend type.
     """
     path = Path(directory) / CONFIG_NAME
     try:
@@ -47,14 +48,33 @@ def read_configuration(directory: Path) -> dict[str, Any]:
             f"No PicPocket library at {directory}: {CONFIG_NAME} is missing; "
             f"create one with initialize()"
         ) from None
+    except UnicodeDecodeError as error:
+        raise InputValidationError(
+            f"{path} is not valid UTF-8 text: {error}; restore it from a backup"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise InputValidationError(f"{path} is not valid TOML: {error}") from None
-    backend = configuration.get("backend", {}).get("type")
-    if not isinstance(backend, str):
+    backend = configuration.get("backend")
+    if not isinstance(backend, dict) or not isinstance(backend.get("type"), str):
         raise InputValidationError(
             f"{path} names no backend; it needs a [backend] table with a type"
         )
     return configuration
+
+
+def connection_table(directory: Path, configuration: dict[str, Any]) -> dict[str, Any]:
+    """Return a configuration's [connection] table.
+
+    Raises:
+        InputValidationError: the configuration has no [connection] table.
+    """
+    connection = configuration.get("connection")
+    if not isinstance(connection, dict):
+        raise InputValidationError(
+            f"{Path(directory) / CONFIG_NAME} has no [connection] table with the "
+            f"database settings; restore it from a backup"
+        )
+    return connection
 
 
 def write_configuration(directory: Path, configuration: dict[str, Any]) -> None:

@@ -186,11 +186,27 @@ class DbApiBase(ABC):
                 yield cursor
 
     async def get_version(self) -> int:
-        """Return the schema version stored in the database (0 for none)."""
+        """Return the schema version stored in the database (0 for none).
+
+        Only reads, so that a read-only library can be opened.
+        """
         async with self.transaction(commit=False) as cursor:
-            await cursor.execute(schema.VERSION_TABLE)
+            if not await self.has_version_table(cursor):
+                return 0
             row = await cursor.fetch_one("SELECT max(version) FROM version")
         return 0 if row is None or row[0] is None else int(row[0])
+
+    async def has_version_table(self, cursor: Cursor) -> bool:
+        """Return whether the database has a version table, without creating it.
+
+        This default queries the SQL-standard information_schema, which
+        PostgreSQL has. Backends without it override this method.
+        """
+        row = await cursor.fetch_one(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = 'version'"
+        )
+        return row is not None and row[0] > 0
 
     def get_api_version(self) -> int:
         """Return the schema version this code writes."""
@@ -220,6 +236,13 @@ class DbApiBase(ABC):
                 f"Cannot migrate to schema version {target!r}; this PicPocket "
                 f"knows versions 1 to {schema.SCHEMA_VERSION}"
             )
+        # Check before writing, so that an up-to-date library on read-only
+        # media opens. The transaction below checks again under its lock.
+        current = await self.get_version()
+        if current >= target:
+            # Raises PicPocketError when the library is newer than this code.
+            schema.pending_statements(self.schema_types, current, target)
+            return
         async with self.transaction() as cursor:
             await self.lock_for_migration(cursor)
             row = await cursor.fetch_one("SELECT max(version) FROM version")

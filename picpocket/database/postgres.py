@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from picpocket.configuration import CONFIG_NAME, connection_table
 from picpocket.database import schema
 from picpocket.database.base import Row
 from picpocket.database.dbapi import DbApi
@@ -118,6 +119,48 @@ def stored_connection_info(configuration: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in stored.items() if key in CONNECTION_KEYS}
 
 
+def check_connection_types(directory: Path, info: dict[str, Any]) -> None:
+    """Raise InputValidationError for a stored setting of the wrong type."""
+    for key, value in info.items():
+        valid = isinstance(value, str) or (key == "port" and isinstance(value, int))
+        if not valid or isinstance(value, bool):
+            raise InputValidationError(
+                f"The [connection] {key} in {Path(directory) / CONFIG_NAME} must "
+                f"be a string, got {value!r}"
+            )
+
+
+def is_password_error(error: Exception) -> bool:
+    """Return whether a failed login could succeed with a password."""
+    # libpq reports a missing password on the client side, with no SQLSTATE;
+    # 28P01 is invalid_password.
+    message = str(error)
+    return getattr(error, "sqlstate", None) == "28P01" or (
+        "password authentication failed" in message
+        or "no password supplied" in message
+    )
+
+
+async def needs_password(info: dict[str, Any]) -> bool:
+    """Return whether the server rejects a login without the password in `info`.
+
+    libpq then takes the password from PGPASSWORD or the password file.
+    Other connection errors return False, so that the backend's own
+    connection attempt reports them.
+    """
+    try:
+        connection = await psycopg.AsyncConnection.connect(
+            **info, connect_timeout=CONNECT_TIMEOUT
+        )
+    except psycopg.OperationalError as error:
+        if is_password_error(error):
+            logger.info("Login to the %s needs a password", describe_server(info))
+            return True
+        return False
+    await connection.close()
+    return False
+
+
 def describe_server(info: dict[str, Any]) -> str:
     host = info.get("host") or "localhost"
     return f"database {info.get('dbname')!r} on {host}:{info.get('port') or 5432}"
@@ -209,12 +252,26 @@ class PostgreSQL(DbApi):
         configuration: dict[str, Any],
         prompt: Callable[[], str] | None = None,
     ) -> "PostgreSQL":
+        _require_driver()
+        connection_table(directory, configuration)
         info = stored_connection_info(configuration)
+        check_connection_types(directory, info)
         stored = configuration["connection"].get("store_credentials")
-        if not stored and prompt is not None:
+        if not stored and prompt is not None and await needs_password(info):
             info["password"] = prompt()
         api = cls(directory, configuration, info)
-        await api._start(migrate=True)
+        await api._start(migrate=False)
+        try:
+            if await api.get_version() == 0:
+                raise PicPocketError(
+                    f"The PostgreSQL {describe_server(api._info)} contains no "
+                    f"PicPocket library; restore it from a backup, or create a "
+                    f"new library with initialize()"
+                )
+            await api.migrate()
+        except BaseException:
+            await api.close()
+            raise
         return api
 
     async def _start(self, migrate: bool) -> None:

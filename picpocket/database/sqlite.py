@@ -6,19 +6,20 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from picpocket.database.base import Row
+from picpocket.configuration import CONFIG_NAME, connection_table
+from picpocket.database.base import Cursor, Row
 from picpocket.database.dbapi import DbApi
 from picpocket.database.logic import SQL, Types
 from picpocket.database.schema import SchemaTypes
-from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.errors import InputValidationError, InvalidPathError, PicPocketError
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,29 @@ PRAGMAS = (
 )
 # SQLite result codes that mean the file itself cannot serve as the library.
 UNUSABLE_FILE_ERRORS = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
+
+
+def is_read_only_error(error: sqlite3.Error) -> bool:
+    """Return whether SQLite rejected a write because the database is read-only."""
+    # Extended codes such as SQLITE_READONLY_DIRECTORY share the prefix.
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return name.startswith("SQLITE_READONLY")
+
+
+def database_path(directory: Path, configuration: dict[str, Any]) -> Path:
+    """Return the database file that a configuration's [connection] names.
+
+    Raises:
+        InputValidationError: the [connection] table is missing, or its
+            path is not a non-empty string.
+    """
+    path = connection_table(directory, configuration).get("path", DEFAULT_FILE)
+    if not isinstance(path, str) or not path:
+        raise InputValidationError(
+            f"The [connection] path in {Path(directory) / CONFIG_NAME} must be "
+            f"the database file name as a string, got {path!r}"
+        )
+    return Path(directory) / path
 
 
 def to_utc(value: datetime) -> datetime:
@@ -79,24 +103,43 @@ class SQLiteSQL(SQL):
         return value
 
 
+@contextmanager
+def read_only_as_picpocket_error(path: Path) -> Iterator[None]:
+    """Turn SQLite's read-only errors in a block into a PicPocketError."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if not is_read_only_error(error):
+            raise
+        raise PicPocketError(
+            f"The library at {path} is read-only, so it cannot be changed: "
+            f"{error}. Make the file and its folder writable to change it"
+        ) from error
+
+
 class _Cursor:
     """Runs statements on an aiosqlite connection, one thread hop each."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
+        self._path = path
 
     async def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        await self._connection.execute_fetchall(statement, params)
+        with read_only_as_picpocket_error(self._path):
+            await self._connection.execute_fetchall(statement, params)
 
     async def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        cursor = await self._connection.executemany(statement, rows)
+        with read_only_as_picpocket_error(self._path):
+            cursor = await self._connection.executemany(statement, rows)
         await cursor.close()
 
     async def fetch_all(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._connection.execute_fetchall(statement, params))
+        with read_only_as_picpocket_error(self._path):
+            return list(await self._connection.execute_fetchall(statement, params))
 
     async def fetch_one(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self._connection.execute_fetchall(statement, params)
+        with read_only_as_picpocket_error(self._path):
+            rows = await self._connection.execute_fetchall(statement, params)
         return next(iter(rows), None)
 
 
@@ -123,7 +166,7 @@ class SQLite(DbApi):
     def __init__(self, directory: Path, configuration: dict[str, Any]) -> None:
         super().__init__(directory, configuration)
         self._sql = SQLiteSQL()
-        self._path = Path(directory) / configuration["connection"]["path"]
+        self._path = database_path(directory, configuration)
         self._connection: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -167,12 +210,35 @@ class SQLite(DbApi):
                 f"The library's database file {api._path} is missing; restore it "
                 f"from a backup, or import a backup into a new library"
             )
+        # An empty file is checked before connecting, because the journal
+        # mode pragma would write a database header into it.
+        # NOTE: a WAL database in a read-only folder without its -shm file
+        # still fails to open (SQLITE_CANTOPEN). Reading it would need the
+        # immutable=1 URI parameter.
+        if api._path.stat().st_size == 0:
+            raise api._no_library_error()
         try:
+            if await api.get_version() == 0:
+                raise api._no_library_error()
             await api.migrate()
         except BaseException:
             await api.close()
             raise
         return api
+
+    def _no_library_error(self) -> InvalidPathError:
+        return InvalidPathError(
+            f"The database file {self._path} contains no PicPocket library; "
+            f"restore it from a backup, or create a new library with initialize()"
+        )
+
+    async def has_version_table(self, cursor: Cursor) -> bool:
+        """Return whether the database has a version table, without creating it."""
+        row = await cursor.fetch_one(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+            ("version",),
+        )
+        return row is not None and row[0] > 0
 
     @property
     def sql(self) -> SQL:
@@ -185,8 +251,7 @@ class SQLite(DbApi):
             self._raise_if_unusable(error)
             raise
         try:
-            for pragma in PRAGMAS:
-                await connection.execute_fetchall(pragma)
+            await self._apply_pragmas(connection)
         except sqlite3.Error as error:
             await connection.close()
             self._raise_if_unusable(error)
@@ -196,6 +261,17 @@ class SQLite(DbApi):
             raise
         logger.debug("Opened SQLite database %s", self._path)
         return connection
+
+    async def _apply_pragmas(self, connection: aiosqlite.Connection) -> None:
+        for pragma in PRAGMAS:
+            try:
+                await connection.execute_fetchall(pragma)
+            except sqlite3.OperationalError as error:
+                # A read-only database keeps its journal mode, and can
+                # still be read.
+                if not is_read_only_error(error):
+                    raise
+                logger.info("Skipped %r on read-only %s: %s", pragma, self._path, error)
 
     def _raise_if_unusable(self, error: sqlite3.Error) -> None:
         """Raise InvalidPathError when the database file cannot be opened at all."""
@@ -217,7 +293,16 @@ class SQLite(DbApi):
     async def cursor(
         self, connection: aiosqlite.Connection, commit: bool = False
     ) -> AsyncIterator[_Cursor]:
-        cursor = _Cursor(connection)
+        # BEGIN and COMMIT can fail on a read-only database too.
+        with read_only_as_picpocket_error(self._path):
+            async with self._transaction(connection, commit) as cursor:
+                yield cursor
+
+    @asynccontextmanager
+    async def _transaction(
+        self, connection: aiosqlite.Connection, commit: bool
+    ) -> AsyncIterator[_Cursor]:
+        cursor = _Cursor(connection, self._path)
         if not commit:
             yield cursor
             return

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +188,155 @@ async def test_load_no_backend(tmp_path):
     (tmp_path / CONFIG_NAME).write_text('[connection]\npath = "x.db"\n')
     with pytest.raises(InputValidationError, match="backend"):
         await picpocket.load(tmp_path)
+
+
+
+async def test_load_empty_database_file(tmp_path):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(directory)
+    await api.close()
+    database = directory / DEFAULT_FILE
+    database.write_bytes(b"")
+    with pytest.raises(InvalidPathError, match="no PicPocket library") as caught:
+        await picpocket.load(directory)
+    assert str(database) in str(caught.value)
+    assert database.stat().st_size == 0
+
+
+async def test_load_database_without_tables(tmp_path):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(directory)
+    await api.close()
+    database = directory / DEFAULT_FILE
+    database.unlink()
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.close()
+    with pytest.raises(InvalidPathError, match="no PicPocket library") as caught:
+        await picpocket.load(directory)
+    assert str(database) in str(caught.value)
+    assert sqlite_tables(database) == ["notes"]
+
+
+async def test_load_no_connection_table(tmp_path):
+    (tmp_path / CONFIG_NAME).write_text('[backend]\ntype = "sqlite"\n')
+    with pytest.raises(InputValidationError, match=r"\[connection\]") as caught:
+        await picpocket.load(tmp_path)
+    assert CONFIG_NAME in str(caught.value)
+
+
+async def test_load_path_not_string(tmp_path):
+    (tmp_path / CONFIG_NAME).write_text(
+        '[backend]\ntype = "sqlite"\n[connection]\npath = 7\n'
+    )
+    with pytest.raises(InputValidationError, match="path") as caught:
+        await picpocket.load(tmp_path)
+    assert CONFIG_NAME in str(caught.value)
+
+
+async def test_load_not_utf8(tmp_path):
+    (tmp_path / CONFIG_NAME).write_bytes(b'[backend]\ntype = "sql\xffite"\n')
+    with pytest.raises(InputValidationError, match="UTF-8") as caught:
+        await picpocket.load(tmp_path)
+    assert CONFIG_NAME in str(caught.value)
+
+
+async def test_load_backend_not_table(tmp_path):
+    (tmp_path / CONFIG_NAME).write_text('backend = "sqlite"\n')
+    with pytest.raises(InputValidationError, match="backend"):
+        await picpocket.load(tmp_path)
+
+
+# Read-only SQLite libraries ----------------------------------------------
+
+
+def sqlite_tables(database: Path) -> list[str]:
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
+    finally:
+        connection.close()
+    return [row[0] for row in rows]
+
+
+@pytest.fixture
+def make_immutable() -> Iterator[Callable[[Path], None]]:
+    """Return a function that marks a file immutable with chattr +i.
+
+    Tests run as root, where file modes do not stop writes, but the
+    immutable attribute does. The attribute is cleared afterwards so that
+    pytest can delete tmp_path.
+    """
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        result = subprocess.run(
+            ["chattr", "+i", str(path)], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {result.stderr.strip()}")
+        marked.append(path)
+
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+async def read_only_library(
+    directory: Path, make_immutable: Callable[[Path], None]
+) -> Path:
+    """Create a library with one location and make its database read-only."""
+    api = await picpocket.initialize(directory)
+    await api.add_location("main", directory, destination=True)
+    await api.add_tag("birds")
+    await api.close()
+    database = directory / DEFAULT_FILE
+    make_immutable(database)
+    return database
+
+
+async def test_read_only_loads(tmp_path, make_immutable):
+    directory = tmp_path / "library"
+    await read_only_library(directory, make_immutable)
+    api = await picpocket.load(directory)
+    try:
+        locations = await api.list_locations()
+        images = await api.search_images()
+        version = await api.get_version()
+    finally:
+        await api.close()
+    assert [location.name for location in locations] == ["main"]
+    assert images == []
+    assert version == schema.SCHEMA_VERSION
+
+
+async def test_read_only_write_error(tmp_path, make_immutable):
+    directory = tmp_path / "library"
+    database = await read_only_library(directory, make_immutable)
+    api = await picpocket.load(directory)
+    try:
+        with pytest.raises(PicPocketError, match="read-only") as caught:
+            await api.add_tag("cats")
+        tags = await api.all_tags()
+    finally:
+        await api.close()
+    assert str(database) in str(caught.value)
+    assert not isinstance(caught.value, sqlite3.Error)
+    assert "cats" not in tags
+
+
+async def test_read_only_old_schema(tmp_path, make_immutable):
+    directory = tmp_path / "library"
+    await create_version_1(directory, "sqlite", {})
+    database = directory / DEFAULT_FILE
+    make_immutable(database)
+    with pytest.raises(PicPocketError, match="read-only") as caught:
+        await picpocket.load(directory)
+    assert str(database) in str(caught.value)
 
 
 def test_default_directory():

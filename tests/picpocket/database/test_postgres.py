@@ -185,7 +185,30 @@ async def test_configuration_private(tmp_path, password_database):
     assert os.stat(directory / CONFIG_NAME).st_mode & 0o777 == 0o600
 
 
-async def test_load_prompts(tmp_path, password_database):
+def fail_prompt() -> str:
+    pytest.fail("load() asked for a password that libpq could find itself")
+
+
+@pytest.fixture
+def server_requires_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every connection without a password fail as libpq reports it.
+
+    The throwaway server trusts local connections, so it never requests a
+    password itself; connections with a password still reach it.
+    """
+    real_connect = psycopg.AsyncConnection.connect
+
+    async def connect(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("password"):
+            raise psycopg.OperationalError(
+                "connection failed: fe_sendauth: no password supplied"
+            )
+        return await real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", connect)
+
+
+async def test_load_prompts(tmp_path, password_database, server_requires_password):
     directory = tmp_path / "library"
     api = await picpocket.initialize(
         directory, "postgres", store_credentials=False, **password_database
@@ -200,6 +223,39 @@ async def test_load_prompts(tmp_path, password_database):
         await loaded.close()
     assert prompt.calls == 1
     assert [location.name for location in locations] == ["main"]
+
+
+async def test_load_pgpassword_no_prompt(tmp_path, password_database, monkeypatch):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(
+        directory, "postgres", store_credentials=False, **password_database
+    )
+    await api.add_location("main", tmp_path, destination=True)
+    await api.close()
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    loaded = await picpocket.load(directory, prompt=fail_prompt)
+    try:
+        locations = await loaded.list_locations()
+    finally:
+        await loaded.close()
+    assert [location.name for location in locations] == ["main"]
+
+
+async def test_load_unreachable_no_prompt(tmp_path, password_database):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(
+        directory, "postgres", store_credentials=False, **password_database
+    )
+    await api.close()
+    settings = {**password_database, "port": free_port()}
+    text = (directory / CONFIG_NAME).read_text()
+    old_port = f"port = {password_database['port']}"
+    (directory / CONFIG_NAME).write_text(
+        text.replace(old_port, f"port = {settings['port']}")
+    )
+    with pytest.raises(PicPocketError) as caught:
+        await picpocket.load(directory, prompt=fail_prompt)
+    check_connection_error(caught.value, settings)
 
 
 async def test_load_stored_no_prompt(tmp_path, password_database):
@@ -288,6 +344,34 @@ async def test_load_wrong_database(tmp_path, postgres_database):
     with pytest.raises(PicPocketError) as caught:
         await picpocket.load(directory)
     check_connection_error(caught.value, settings)
+
+
+async def test_load_no_schema(tmp_path, postgres_database):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(directory, "postgres", **postgres_database)
+    await api.close()
+    with psycopg.connect(**postgres_database, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    with pytest.raises(PicPocketError, match="no PicPocket library") as caught:
+        await picpocket.load(directory)
+    with psycopg.connect(**postgres_database, autocommit=True) as connection:
+        row = connection.execute("SELECT to_regclass('version')").fetchone()
+    assert postgres_database["dbname"] in str(caught.value)
+    assert row == (None,)
+
+
+async def test_load_port_not_number(tmp_path, postgres_database):
+    directory = tmp_path / "library"
+    api = await picpocket.initialize(directory, "postgres", **postgres_database)
+    await api.close()
+    text = (directory / CONFIG_NAME).read_text()
+    (directory / CONFIG_NAME).write_text(
+        text.replace(f"port = {postgres_database['port']}", "port = [5432]")
+    )
+    with pytest.raises(InputValidationError, match="port") as caught:
+        await picpocket.load(directory)
+    assert CONFIG_NAME in str(caught.value)
 
 
 # Dropped connections ---------------------------------------------------
