@@ -111,6 +111,18 @@ class ImageFacts:
     size: int
 
 
+def modification_time_of(status: os.stat_result) -> datetime:
+    """Return a stat result's modification time in UTC, to the microsecond.
+
+    Truncating the nanosecond time, rather than rounding the float one,
+    gives every reader of a file the same value, which import compares
+    to tell changed files from unchanged ones.
+    """
+    seconds, nanoseconds = divmod(status.st_mtime_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return moment.replace(microsecond=nanoseconds // 1000)
+
+
 def read_image_facts(path: Path) -> ImageFacts:
     """Read the hash, size, dimensions, EXIF, creation date and creator of a file.
 
@@ -123,12 +135,7 @@ def read_image_facts(path: Path) -> ImageFacts:
     with open(path, "rb") as file:
         status = os.fstat(file.fileno())
         data = file.read()
-    # Whole microseconds from the nanosecond time, so the value matches the
-    # one the database layer compares against to detect changed files.
-    seconds, nanoseconds = divmod(status.st_mtime_ns, 1_000_000_000)
-    last_modified = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(
-        microsecond=nanoseconds // 1000
-    )
+    last_modified = modification_time_of(status)
     width, height, exif = _read_header(path, data)
     return ImageFacts(
         hash=hashlib.sha256(data).hexdigest(),

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,7 +27,12 @@ from picpocket.files import (
     relative_inside,
     resolve_inside,
 )
-from picpocket.images import ImageFacts, hash_image, read_image_facts
+from picpocket.images import (
+    ImageFacts,
+    hash_image,
+    modification_time_of,
+    read_image_facts,
+)
 from picpocket.internal_use import NotSupplied
 
 logger = logging.getLogger(__name__)
@@ -41,15 +46,11 @@ FILE_COLUMNS = (
     "last_modified",
 )
 USER_COLUMNS = ("creator", "title", "caption", "alt", "rating")
-# The rating column is INTEGER, which PostgreSQL stores in 32 bits.
 
 
 def modification_time(path: Path) -> datetime:
     """Return a file's modification time in UTC, to the microsecond."""
-    nanoseconds = os.stat(path).st_mtime_ns
-    seconds, remainder = divmod(nanoseconds, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.replace(microsecond=remainder // 1000)
+    return modification_time_of(os.stat(path))
 
 
 def split_name(relative: PurePosixPath) -> tuple[str, str | None]:

@@ -58,8 +58,8 @@ def read_file(path: Path) -> FileRead:
         logger.warning("Skipping %s: %s", path, error)
         return FileRead(path, None, None)
     if facts.creation_date == facts.last_modified:
-        # Without an EXIF date the creation date is the mtime, which
-        # read_image_facts rounds from a float, so store the exact one.
+        # Without an EXIF date the creation date is the mtime. Keep it equal
+        # to the stored last_modified, even if the file changed mid-read.
         facts = replace(facts, creation_date=modified)
     if facts.width is not None and jpeg_end_missing(path):
         logger.warning(
