@@ -37,7 +37,7 @@ async def initialize(
 ) -> PicPocket:
     """Create a library in `directory` and return its API object.
 
-    `connection_info` holds the backend's connection settings (psycopg's
+    `connection_info` contains the backend's connection settings (psycopg's
     host, port, user, password and dbname for PostgreSQL).
     """
     directory = Path(directory).expanduser()

@@ -100,7 +100,8 @@ def write_configuration(directory: Path, configuration: dict[str, Any]) -> None:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InvalidPathError(
-            f"{directory} already holds a PicPocket library; open it with load()"
+            f"{directory} already contains a PicPocket library; open it "
+            f"instead of creating a new one"
         ) from None
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)

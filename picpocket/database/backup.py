@@ -267,7 +267,7 @@ class BackupMixin(TasksMixin):
                 location is not in it or lacks a folder.
         """
         data = await asyncio.to_thread(_load_backup, Path(path))
-        wanted = _wanted_locations(data, locations)
+        requested = _requested_locations(data, locations)
         for name, folder in (locations if isinstance(locations, dict) else {}).items():
             if folder is not None and not Path(folder).is_dir():
                 raise InvalidPathError(
@@ -275,20 +275,20 @@ class BackupMixin(TasksMixin):
                     f"attach the drive or correct the path"
                 )
         async with self.transaction() as cursor:
-            ids = await self._import_locations(cursor, data, wanted)
+            ids = await self._import_locations(cursor, data, requested)
             await self._import_tags(cursor, data.get("tags", []))
             await self._import_tasks(cursor, data.get("tasks", []), ids)
             count = await self._import_images(cursor, data.get("images", []), ids)
         logger.info("Imported backup %s: %d images", path, count)
 
     async def _import_locations(
-        self, cursor: Cursor, data: dict, wanted: set[str] | None
+        self, cursor: Cursor, data: dict, requested: set[str] | None
     ) -> dict[str, int]:
         ids = {}
         boolean = self.sql.adapt
         for item in data.get("locations", []):
             name = item["name"]
-            if wanted is not None and name not in wanted:
+            if requested is not None and name not in requested:
                 continue
             found = await self._find_location(cursor, name, expect=False)
             if found is not None:
@@ -397,7 +397,7 @@ def _location_data(location: Location) -> dict[str, Any]:
     return data
 
 
-def _wanted_locations(
+def _requested_locations(
     data: dict, locations: list[str] | dict[str, Path | None] | None
 ) -> set[str] | None:
     if locations is None:

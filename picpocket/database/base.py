@@ -148,7 +148,7 @@ class DbApiBase(ABC):
 
     @property
     def directory(self) -> Path:
-        """The library directory that holds the configuration."""
+        """The library directory that contains the configuration."""
         return self._directory
 
     @property

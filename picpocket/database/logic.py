@@ -30,7 +30,7 @@ class Types(enum.Enum):
 
 
 class Comparator(enum.Enum):
-    """How a filter compares a property with a value."""
+    """Operator with which a filter compares a property to a value."""
 
     EQUALS = "="
     STARTS_WITH = "=%"
@@ -193,7 +193,7 @@ def _column(columns: Mapping[str, Column], name: str, kinds: set[Types]) -> Colu
         )
     if column.kind not in kinds:
         raise InputValidationError(
-            f"Property {name!r} holds {column.kind.value} values, which this "
+            f"Property {name!r} contains {column.kind.value} values, which this "
             f"filter cannot compare"
         )
     return column

@@ -27,7 +27,7 @@ Result = TypeVar("Result")
 
 
 class FileRead(NamedTuple):
-    """What a worker read of one file; facts is None when it vanished."""
+    """Facts a worker read from one file, with facts None when the file vanished."""
 
     path: Path
     facts: ImageFacts | None

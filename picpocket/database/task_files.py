@@ -28,7 +28,7 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Transfer:
-    """What happened to one source file.
+    """Outcome of copying one source file.
 
     status is 'copied', 'present' (an identical file is already at the
     destination), 'conflict' (a different file is there) or 'failed'.

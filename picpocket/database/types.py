@@ -106,7 +106,7 @@ class Tag:
     """A tag such as `bird/goose/Canada Goose`.
 
     `id` is None for a tag that is only implied by its descendants.
-    `children` holds the full names of the tags one level below, and is
+    `children` contains the full names of the tags one level below, and is
     None unless children were fetched.
     """
 

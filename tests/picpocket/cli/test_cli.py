@@ -27,7 +27,7 @@ def test_init_creates_library(cli: Runner, library_dir: Path) -> None:
 def test_init_existing_library(library: Runner) -> None:
     result = library("init")
     assert result.code == 1
-    assert "already holds a PicPocket library" in result.err
+    assert "already contains a PicPocket library" in result.err
 
 
 def test_init_sqlite_with_host(cli: Runner, library_dir: Path) -> None:
