@@ -162,6 +162,8 @@ class PicPocket(Protocol):
 
     async def get_image(self, id: int, tags: bool = False) -> Image | None: ...
 
+    async def get_images(self, ids: Iterable[int], tags: bool = False) -> list[Image]: ...
+
     async def count_images(
         self,
         filter: Comparison | None = None,
@@ -224,6 +226,8 @@ class PicPocket(Protocol):
     async def all_tag_names(self) -> set[str]: ...
 
     async def all_tags(self) -> dict[str, Any]: ...
+
+    async def tag_counts(self) -> dict[str, int]: ...
 
     async def get_tag_set(
         self, *image_ids: int, minimum: int = 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -248,6 +249,13 @@ class SearchMixin(DbApiBase):
         async with self.transaction(commit=False) as cursor:
             images = await self._images_by_ids(cursor, [id], tags=tags)
         return images[0] if images else None
+
+    async def get_images(
+        self, ids: Iterable[int], tags: bool = False
+    ) -> list[Image]:
+        """Return the images with these ids, in the order given, skipping unknown ids."""
+        async with self.transaction(commit=False) as cursor:
+            return await self._images_by_ids(cursor, list(ids), tags=tags)
 
     async def find_image(self, path: Path, tags: bool = False) -> Image | None:
         """Return the image stored at a full path, if PicPocket has it.

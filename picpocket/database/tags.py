@@ -53,6 +53,12 @@ def normalize_tags(argument: str, tags: object) -> list[str]:
     return [normalize_tag(tag) for tag in tags or []]  # type: ignore[attr-defined]
 
 
+def _prefixes(name: str) -> list[str]:
+    """Return the tag and each of its ancestors: a/b/c, a/b, a."""
+    parts = name.split(SEPARATOR)
+    return [SEPARATOR.join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
 def descendant_range(name: str) -> tuple[str, str]:
     """Return bounds that enclose exactly the names of a tag's descendants.
 
@@ -289,6 +295,26 @@ class TagsMixin(DbApiBase):
                 level = node["children"]
             node["description"] = description
         return tree
+
+    async def tag_counts(self) -> dict[str, int]:
+        """Return every tag with the number of images under it, descendants included.
+
+        Parents implied only by their descendants are listed too; an image
+        tagged with a tag and with one of its descendants counts once.
+        """
+        async with self.transaction(commit=False) as cursor:
+            stored = await cursor.fetch_all("SELECT name FROM tags")
+            names = sorted({prefix for (name,) in stored for prefix in _prefixes(name)})
+            counts = {}
+            for name in names:
+                condition, params = tag_match_condition("tags.name", [name])
+                row = await cursor.fetch_one(
+                    "SELECT count(DISTINCT image_tags.image) FROM image_tags "
+                    f"JOIN tags ON tags.id = image_tags.tag WHERE {condition}",
+                    params,
+                )
+                counts[name] = row[0] if row else 0
+        return counts
 
     async def get_tag_set(self, *image_ids: int, minimum: int = 1) -> dict[str, int]:
         """Return the tags on any of the images, with how many images have each."""

@@ -1031,3 +1031,58 @@ def test_moves_keep_tags(photo_source, image_tags, moves):
     assert tags_after == expected_tags
     assert names == expected_names
     assert counts == expected_counts
+
+
+# tag_counts -------------------------------------------------------------
+
+
+async def test_tag_counts_descendants(api, ids):
+    await api.tag_image(ids[0], "bird/goose")
+    await api.tag_image(ids[1], "bird/duck")
+    counts = await api.tag_counts()
+    assert counts["bird"] == 2
+
+
+async def test_tag_counts_implied_parent_listed(api, ids):
+    await api.tag_image(ids[0], "bird/goose/Canada Goose")
+    counts = await api.tag_counts()
+    assert counts["bird/goose"] == 1
+
+
+async def test_tag_counts_image_once(api, ids):
+    await api.tag_image(ids[0], "bird")
+    await api.tag_image(ids[0], "bird/goose")
+    counts = await api.tag_counts()
+    assert counts["bird"] == 1
+
+
+async def test_tag_counts_sibling_prefix_apart(api, ids):
+    await api.tag_image(ids[0], "bird")
+    await api.tag_image(ids[1], "bird-watching")
+    counts = await api.tag_counts()
+    assert counts["bird"] == 1
+
+
+async def test_tag_counts_unused_tag(api, ids):
+    await api.add_tag("empty", "no images yet")
+    counts = await api.tag_counts()
+    assert counts["empty"] == 0
+
+
+# get_images -------------------------------------------------------------
+
+
+async def test_get_images_order(api, ids):
+    images = await api.get_images([ids[2], ids[0]])
+    assert [image.id for image in images] == [ids[2], ids[0]]
+
+
+async def test_get_images_unknown_skipped(api, ids):
+    images = await api.get_images([ids[1], 999_999])
+    assert [image.id for image in images] == [ids[1]]
+
+
+async def test_get_images_tags(api, ids):
+    await api.tag_image(ids[1], "bird")
+    images = await api.get_images([ids[1]], tags=True)
+    assert images[0].tags == ["bird"]
