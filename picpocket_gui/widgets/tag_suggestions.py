@@ -38,7 +38,7 @@ def rank_suggestions(
 
 
 class TagSuggestions(QWidget):
-    """Suggested tags as wrapping chips; a click applies one to the selection."""
+    """Suggested tags shown as wrapping chips. Clicking one applies it to the selection."""
 
     tag_chosen = Signal(str)
 
