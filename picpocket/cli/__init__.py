@@ -1,21 +1,28 @@
 """The `picpocket` command line: the PicPocket engine from a terminal.
 
-`main()` is the console script's entry point and returns the exit code.
-It is 0 on success and 1 when the engine or a command reports an error.
-Usage errors exit with 2, and Ctrl-C with 130.
+`main()` is the console script's entry point and returns the exit code:
+0 on success, 1 when the engine or a command reports an error, 2 for
+invalid usage and 130 after Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import picpocket
-from picpocket.cli.errors import CommandError
+from picpocket.cli.errors import (
+    EXIT_FAILED,
+    CommandError,
+    one_line,
+    reword_engine_message,
+)
 from picpocket.cli.output import Output
 from picpocket.cli.parser import build_parser
 from picpocket.cli.session import open_library
@@ -25,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 EXIT_OK = 0
-EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 __all__ = ["main"]
@@ -33,7 +39,7 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one picpocket command and return its exit code."""
-    parser = build_parser()
+    parser = _shared_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_request:
@@ -41,24 +47,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --help and --version.
         if exit_request.code is None:
             return EXIT_OK
-        return exit_request.code if isinstance(exit_request.code, int) else EXIT_ERROR
-    if args.config is None:
-        args.config = picpocket.default_directory()
+        return exit_request.code if isinstance(exit_request.code, int) else EXIT_FAILED
+    if args.library is None:
+        args.library = picpocket.default_directory()
     configure_logging(verbose=args.verbose, quiet=args.quiet)
-    out = Output(quiet=args.quiet)
+    return run(args, Output(quiet=args.quiet))
+
+
+@functools.cache
+def _shared_parser() -> argparse.ArgumentParser:
+    # Building the parser costs more than a quick command itself, because
+    # argparse looks up a translation for each of its strings, and main()
+    # may run many times in one process, as in the tests.
+    return build_parser()
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    """Run the parsed command, turning every error into one line on stderr."""
     try:
         asyncio.run(dispatch(args, out))
     except KeyboardInterrupt:
         print("picpocket: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader of stdout went away, as with `picpocket search | head`.
+        # The reader of stdout went away, as with `picpocket images search | head`.
         _discard_stdout()
-        return EXIT_ERROR
+        return EXIT_FAILED
     except (PicPocketError, CommandError, OSError) as error:
         logger.debug("The command failed", exc_info=True)
-        print(f"picpocket: error: {error}", file=sys.stderr)
-        return getattr(error, "exit_code", EXIT_ERROR)
+        message = str(error) or type(error).__name__
+        if isinstance(error, PicPocketError):
+            message = reword_engine_message(message)
+        print(f"picpocket: error: {one_line(message)}", file=sys.stderr)
+        return getattr(error, "exit_code", EXIT_FAILED)
+    except Exception as error:
+        logger.debug("The command failed unexpectedly", exc_info=True)
+        hint = "" if args.verbose else "; rerun with -v to see the traceback"
+        print(
+            f"picpocket: error: unexpected {type(error).__name__}: "
+            f"{one_line(str(error))}{hint}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -67,7 +97,7 @@ async def dispatch(args: argparse.Namespace, out: Output) -> None:
     if not args.opens_library:
         await args.handler(args, out)
         return
-    api = await open_library(args.config)
+    api = await open_library(args.library)
     try:
         await args.handler(api, args, out)
     finally:
@@ -86,7 +116,23 @@ def _discard_stdout() -> None:
 
 
 class _Handler(logging.StreamHandler):
-    """The one stderr handler that main() installs on the root logger."""
+    """The stderr handler that main() installs on the root logger.
+
+    It writes to whatever sys.stderr is when a record arrives, so log
+    lines pass through a progress bar's redirection of stderr instead of
+    tearing the bar.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
@@ -100,7 +146,7 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     for handler in list(root.handlers):
         if isinstance(handler, _Handler):
             root.removeHandler(handler)
-    handler = _Handler(sys.stderr)
+    handler = _Handler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     if verbose:

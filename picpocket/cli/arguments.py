@@ -21,6 +21,16 @@ def local_path(text: str) -> Path:
     return Path(text).expanduser().absolute()
 
 
+def erasable_path(text: str) -> Path | None:
+    """Return an absolute path, or None for an empty value, which erases it."""
+    return local_path(text) if text else None
+
+
+def erasable_text(text: str) -> str | None:
+    """Return the text, or None for an empty value, which erases the stored one."""
+    return text if text else None
+
+
 def date_time(text: str) -> datetime:
     """Parse an ISO date or date and time; a value without a zone is local time."""
     try:
@@ -40,9 +50,23 @@ def whole_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid whole number {text!r}") from None
+
+
+def image_id(text: str) -> int:
+    """Parse an image id, a whole number."""
+    try:
+        return int(text)
+    except ValueError:
         raise argparse.ArgumentTypeError(
-            f"invalid whole number {text!r}"
+            f"invalid image id {text!r}; 'picpocket images search' lists the ids "
+            f"in its first column"
         ) from None
+
+
+def erasable_whole_number(text: str) -> int | None:
+    """Parse an integer, or return None for an empty value, which erases it."""
+    return whole_number(text) if text.strip() else None
 
 
 def count(text: str) -> int:
@@ -73,45 +97,44 @@ def port(text: str) -> int:
 
 def formats_help(action: str) -> str:
     """Return the help text of a --formats option, listing the defaults."""
-    defaults = ", ".join(sorted(DEFAULT_FORMATS))
+    defaults = " ".join(sorted(DEFAULT_FORMATS))
     return (
-        f"comma-separated file suffixes to {action}, such as jpg,png "
-        f"(default: {defaults})"
+        f"file suffixes to {action}, separated by spaces or commas, such as "
+        f"'jpg png' (default: {defaults})"
     )
 
 
-def file_formats(text: str) -> set[str]:
-    """Parse a comma-separated list of file suffixes such as 'jpg,png'."""
-    formats = {part.strip() for part in text.split(",") if part.strip()}
+def file_formats(text: str) -> list[str]:
+    """Parse one --formats value: a suffix, or several separated by commas."""
+    formats = [part.strip() for part in text.split(",") if part.strip()]
     if not formats:
         raise argparse.ArgumentTypeError(
-            f"no file formats in {text!r}; give suffixes such as jpg,png"
+            f"no file suffix in {text!r}; give suffixes such as jpg png"
         )
     return formats
 
 
-def mount(text: str) -> tuple[str, Path]:
-    """Parse LOCATION=PATH; the location name ends at the first '='."""
-    name, separator, path = text.partition("=")
-    if not separator or not name or not path:
-        raise argparse.ArgumentTypeError(
-            f"invalid mount {text!r}; write LOCATION=PATH, for example "
-            f"camera=/media/sdcard"
-        )
-    return name, local_path(path)
-
-
-def backup_location(text: str) -> tuple[str, Path | None]:
-    """Parse NAME or NAME=PATH for import-backup."""
+def location_mount(text: str) -> tuple[str, Path | None]:
+    """Parse NAME or NAME=MOUNT; the location name ends at the first '='."""
     name, separator, path = text.partition("=")
     if not name:
         raise argparse.ArgumentTypeError(
-            f"invalid location {text!r}; write NAME or NAME=PATH"
+            f"invalid location {text!r}; write NAME or NAME=MOUNT"
         )
     if not separator:
         return name, None
     if not path:
         raise argparse.ArgumentTypeError(
-            f"invalid location {text!r}: the path after '=' is empty"
+            f"invalid location {text!r}: the folder after '=' is empty"
         )
     return name, local_path(path)
+
+
+def setting(text: str) -> tuple[str, str]:
+    """Parse a KEY=VALUE connection setting."""
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(
+            f"invalid setting {text!r}; write KEY=VALUE, such as host=127.0.0.1"
+        )
+    return key, value

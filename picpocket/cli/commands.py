@@ -23,7 +23,7 @@ Subparsers = Any  # argparse's _SubParsersAction, which is private
 
 
 def add_group(subparsers: Subparsers, name: str, help_text: str) -> Subparsers:
-    """Add a command group such as `location` and return its subcommand list."""
+    """Add a command group such as `locations` and return its subcommand list."""
     group = subparsers.add_parser(name, help=help_text, description=help_text)
     return group.add_subparsers(
         dest=f"{name}_command", metavar="COMMAND", required=True, title="commands"
@@ -43,7 +43,7 @@ def add_command(
 
     `help_text` is the one-line summary shown in the parent's list.
     `details`, if given, follows it in the command's own --help: a
-    one-line string is wrapped, and text with line breaks is kept as is.
+    one-paragraph string is wrapped, and text with line breaks is kept.
     """
     description = help_text
     if details is not None:
@@ -60,23 +60,20 @@ def add_command(
     return parser
 
 
-def add_clearable(
+def add_erasable(
     parser: argparse.ArgumentParser, name: str, help_text: str, **options: Any
 ) -> None:
-    """Add `--NAME VALUE` and `--no-NAME`, which erases the stored value.
+    """Add `--NAME VALUE`, where an empty VALUE erases the stored value.
 
     The value defaults to NotSupplied, meaning "leave it as it is".
     """
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        f"--{name}", dest=name, default=NotSupplied(), help=help_text, **options
-    )
-    group.add_argument(
-        f"--no-{name}",
+    options.setdefault("type", arguments.erasable_text)
+    parser.add_argument(
+        f"--{name}",
         dest=name,
-        action="store_const",
-        const=None,
-        help=f"erase the stored {name}",
+        default=NotSupplied(),
+        help=f"{help_text}; an empty value ('') erases it (default: unchanged)",
+        **options,
     )
 
 
@@ -87,21 +84,28 @@ def add_tags_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
-def add_mounts_option(parser: argparse.ArgumentParser) -> None:
-    """Add a repeatable `--mount LOCATION=PATH` option stored as `args.mounts`."""
+def add_formats_option(parser: argparse.ArgumentParser, action: str) -> None:
+    """Add `--formats SUFFIX...`, stored as a list in `args.formats` (or None)."""
     parser.add_argument(
-        "--mount",
-        dest="mounts",
-        action="append",
-        default=[],
-        type=arguments.mount,
-        metavar="LOCATION=PATH",
-        help="folder where a location is attached for this run (repeatable)",
+        "--formats",
+        nargs="+",
+        action="extend",
+        type=arguments.file_formats,
+        metavar="SUFFIX",
+        help=arguments.formats_help(action),
     )
 
 
-def add_json_option(
-    parser: argparse.ArgumentParser, help_text: str = "print JSON"
-) -> None:
-    """Add a `--json` flag."""
-    parser.add_argument("--json", action="store_true", help=help_text)
+def add_json_option(parser: argparse.ArgumentParser, keys_help: str) -> None:
+    """Add a `--json` flag whose help lists the keys it prints."""
+    parser.add_argument("--json", action="store_true", help=keys_help)
+
+
+def formats_set(formats: list[list[str]] | list[str] | None) -> set[str] | None:
+    """Flatten the values of a --formats option into the set the engine takes."""
+    if not formats:
+        return None
+    found: set[str] = set()
+    for value in formats:
+        found.update([value] if isinstance(value, str) else value)
+    return found

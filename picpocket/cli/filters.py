@@ -1,8 +1,8 @@
-"""The filter and order expressions of `picpocket search`.
+"""The --where and --order expressions of `picpocket images count` and `search`.
 
-A filter is PROPERTY OPERATOR VALUE with no spaces needed, such as
-`rating>=4`, `title%=%goose`, `creator=Ansel` or
-`creation_date>=2021-03-01`. Operators are the engine's comparators:
+A --where expression is PROPERTY OPERATOR VALUE, with or without spaces,
+such as `rating >= 4`, `title %=% goose`, `creator=Ansel` or
+`creation_date >= 2021-03-01`. Operators are the engine's comparators:
 
     =    equals (text: exact and case-sensitive)
     =%   starts with (text, ignores case)
@@ -13,9 +13,8 @@ A filter is PROPERTY OPERATOR VALUE with no spaces needed, such as
 The operator is read greedily, so `title=%x` means "starts with x". To
 compare with a value that starts with '%' or has spaces at either end,
 put it in double quotes: `title="%x"`. An empty value (`caption=`)
-matches the empty text, not a missing value; `--missing caption`
-tests for a missing value. Dates are ISO dates or date-times in local
-time unless they give a zone.
+matches the empty text, not a missing value. Dates are ISO dates or
+date-times in local time unless they give a zone.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import re
 from datetime import datetime
 
 from picpocket.cli.arguments import date_time
-from picpocket.database.logic import Boolean, Comparison, DateTime, Number, Text
+from picpocket.database.logic import Comparison, DateTime, Number, Text
 
 TEXT_PROPERTIES = (
     "name", "extension", "creator", "path", "title", "caption", "alt", "hash"
@@ -53,24 +52,29 @@ def property_names() -> str:
     return ", ".join(sorted(PROPERTIES))
 
 
-def image_filter(text: str) -> Comparison:
-    """Parse a --filter expression into an engine comparison."""
-    return _parse(text, invert=False)
-
-
-def image_exclusion(text: str) -> Comparison:
-    """Parse an --exclude expression: images that do not match it."""
-    return _parse(text, invert=True)
-
-
-def missing_property(text: str) -> Comparison:
-    """Parse a --missing property name: images without a value for it."""
-    name = text.strip()
-    if name not in PROPERTIES:
+def where_expression(text: str) -> Comparison:
+    """Parse a --where expression into an engine comparison."""
+    match = _EXPRESSION.match(text)
+    if match is None:
         raise argparse.ArgumentTypeError(
-            f"unknown property {name!r}; use one of: {property_names()}"
+            f"invalid filter {text!r}; write PROPERTY OPERATOR VALUE, such as "
+            f"'rating >= 4' or 'title %=% goose'"
         )
-    return Boolean(name)
+    name, operator = match["property"], match["operator"]
+    kind = PROPERTIES.get(name)
+    if kind is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown property {name!r} in filter {text!r}; use one of: "
+            f"{property_names()}"
+        )
+    allowed = TEXT_OPERATORS if kind is Text else ORDERING_OPERATORS
+    if operator not in allowed:
+        raise argparse.ArgumentTypeError(
+            f"operator {operator!r} does not apply to {name!r} in filter {text!r}; "
+            f"use one of: {' '.join(allowed)}"
+        )
+    value = _unquote(match["value"])
+    return kind(name, operator, _convert(kind, name, value))
 
 
 def order_keys(text: str) -> list[str]:
@@ -90,30 +94,6 @@ def order_keys(text: str) -> list[str]:
     return keys
 
 
-def _parse(text: str, invert: bool) -> Comparison:
-    match = _EXPRESSION.match(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(
-            f"invalid filter {text!r}; write PROPERTY OPERATOR VALUE, such as "
-            f"rating>=4 or title%=%goose"
-        )
-    name, operator = match["property"], match["operator"]
-    kind = PROPERTIES.get(name)
-    if kind is None:
-        raise argparse.ArgumentTypeError(
-            f"unknown property {name!r} in filter {text!r}; use one of: "
-            f"{property_names()}"
-        )
-    allowed = TEXT_OPERATORS if kind is Text else ORDERING_OPERATORS
-    if operator not in allowed:
-        raise argparse.ArgumentTypeError(
-            f"operator {operator!r} does not apply to {name!r} in filter {text!r}; "
-            f"use one of: {' '.join(allowed)}"
-        )
-    value = _unquote(match["value"])
-    return kind(name, operator, _convert(kind, name, value), invert=invert)
-
-
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
@@ -126,8 +106,8 @@ def _convert(kind: type, name: str, value: str) -> str | int | float | datetime:
         return value
     if not value:
         raise argparse.ArgumentTypeError(
-            f"the filter on {name!r} has no value; use --missing {name} to find "
-            f"images without one"
+            f"the filter on {name!r} has no value; give a number or date after "
+            f"the operator"
         )
     if kind is DateTime:
         return date_time(value)

@@ -1,7 +1,8 @@
-"""`picpocket image ...`: show, edit, tag and find recorded images.
+"""`picpocket images ...`: show, edit and tag recorded images.
 
-The commands that touch image files (move, remove, copy, verify) are in
-image_files.py and join the same group.
+Counting and searching are in image_search.py, and the commands that
+touch image files (move, remove, copy) in image_files.py; both join the
+same group.
 """
 
 from __future__ import annotations
@@ -9,61 +10,41 @@ from __future__ import annotations
 import argparse
 
 from picpocket.api import PicPocket
-from picpocket.cli import arguments, image_files
+from picpocket.cli import arguments, image_files, image_search, records
 from picpocket.cli.commands import (
     Subparsers,
-    add_clearable,
     add_command,
+    add_erasable,
     add_group,
     add_json_option,
 )
-from picpocket.cli.errors import CommandError, UsageError
+from picpocket.cli.errors import UsageError
 from picpocket.cli.output import Output, image_fields
-from picpocket.cli.session import require_image
-from picpocket.database.types import Image
+from picpocket.cli.session import location_names, require_image
 from picpocket.internal_use import NotSupplied
 
 EDITABLE = ("title", "caption", "alt", "creator", "rating")
+RATING_HELP = "a whole number, higher is better"
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add the image command group."""
-    commands = add_group(subparsers, "image", "show, edit, tag, move and check images")
-    parser = add_command(
-        commands, "show", "show an image's metadata and tags", run_show
+    """Add the images command group."""
+    commands = add_group(
+        subparsers, "images", "count, search, show, edit, tag, move and copy images"
     )
-    parser.add_argument("id", type=int, help="image id")
-    add_json_option(parser, "print JSON, with EXIF data")
-
+    image_search.register(commands)
+    parser = add_command(
+        commands, "show", "show an image's metadata and tags", run_show,
+        details=records.json_details(
+            "one JSON object", records.IMAGE_SHOW_KEYS,
+            f"{records.IMAGE_NOTES}; exif is the EXIF data as an object, or null",
+        ),
+    )
+    parser.add_argument("id", type=arguments.image_id, help="image id")
+    add_json_option(parser, "print a JSON object with the EXIF data; see above")
     _register_edit(commands)
     _register_tagging(commands)
-
-    parser = add_command(
-        commands, "find", "show the image recorded for a file path", run_find
-    )
-    parser.add_argument(
-        "path", type=arguments.local_path, help="path of the image file"
-    )
-    add_json_option(parser, "print JSON, with EXIF data")
-
     image_files.register(commands)
-
-
-def _register_tagging(commands: Subparsers) -> None:
-    for name, verb, handler in (
-        ("tag", "add tags to", run_tag),
-        ("untag", "remove tags from", run_untag),
-    ):
-        parser = add_command(commands, name, f"{verb} one or more images", handler)
-        parser.add_argument("ids", type=int, nargs="+", metavar="ID", help="image id")
-        parser.add_argument(
-            "--tag",
-            dest="tags",
-            action="append",
-            required=True,
-            metavar="TAG",
-            help="tag such as bird/goose (repeatable)",
-        )
 
 
 def _register_edit(commands: Subparsers) -> None:
@@ -73,39 +54,44 @@ def _register_edit(commands: Subparsers) -> None:
         "change an image's metadata; options left out keep their value",
         run_edit,
     )
-    parser.add_argument("id", type=int, help="image id")
-    add_clearable(parser, "title", "new title", metavar="TEXT")
-    add_clearable(parser, "caption", "new caption", metavar="TEXT")
-    add_clearable(
-        parser,
-        "alt",
-        "new alt text: a description for screen readers",
-        metavar="TEXT",
+    parser.add_argument("id", type=arguments.image_id, help="image id")
+    add_erasable(parser, "title", "new title", metavar="TEXT")
+    add_erasable(parser, "caption", "new caption", metavar="TEXT")
+    add_erasable(
+        parser, "alt", "new alt text, a description for screen readers", metavar="TEXT"
     )
-    add_clearable(parser, "creator", "new creator: who made the image", metavar="NAME")
-    add_clearable(
+    add_erasable(parser, "creator", "new creator, who made the image", metavar="NAME")
+    add_erasable(
         parser,
         "rating",
-        "new rating, a whole number (higher is better)",
-        type=arguments.whole_number,
+        f"new rating, {RATING_HELP}",
+        type=arguments.erasable_whole_number,
         metavar="N",
     )
 
 
-async def print_image(api: PicPocket, image: Image, as_json: bool, out: Output) -> None:
-    """Print an image's fields, or its serialized form as JSON."""
-    if as_json:
-        out.json(image.serialize())
-        return
-    location = await api.get_location(image.location)
-    name = str(image.location) if location is None else location.name
-    out.fields(image_fields(image, name))
+def _register_tagging(commands: Subparsers) -> None:
+    for name, summary, handler in (
+        ("tag", "add tags to an image", run_tag),
+        ("untag", "remove tags from an image", run_untag),
+    ):
+        parser = add_command(commands, name, summary, handler)
+        parser.add_argument("id", type=arguments.image_id, help="image id")
+        parser.add_argument(
+            "tags", nargs="+", metavar="TAG",
+            help="tag name; levels are separated by /, as in bird/goose",
+        )
 
 
 async def run_show(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Print one image."""
+    """Print one image's fields, or its JSON object."""
     image = await require_image(api, args.id)
-    await print_image(api, image, args.json, out)
+    names = await location_names(api)
+    if args.json:
+        out.json(records.image_record(image, names, exif=True))
+        return
+    location = names.get(image.location, str(image.location))
+    out.fields(image_fields(image, location))
 
 
 async def run_edit(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
@@ -126,24 +112,16 @@ async def run_edit(api: PicPocket, args: argparse.Namespace, out: Output) -> Non
 
 
 async def run_tag(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Apply each tag to every image."""
+    """Apply each tag to the image."""
+    await require_image(api, args.id)
     for tag in args.tags:
-        await api.tag_images(args.ids, tag)
-    out.status(f"Tagged {len(set(args.ids))} images with {', '.join(args.tags)}")
+        await api.tag_image(args.id, tag)
+    out.status(f"Tagged image {args.id} with {', '.join(args.tags)}")
 
 
 async def run_untag(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Remove each tag from every image."""
+    """Remove each tag from the image."""
+    await require_image(api, args.id)
     for tag in args.tags:
-        await api.untag_images(args.ids, tag)
-    out.status(f"Untagged {len(set(args.ids))} images: {', '.join(args.tags)}")
-
-
-async def run_find(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Print the image recorded at a path."""
-    image = await api.find_image(args.path, tags=True)
-    if image is None:
-        raise CommandError(
-            f"No image recorded at {args.path}; import its location first"
-        )
-    await print_image(api, image, args.json, out)
+        await api.untag_image(args.id, tag)
+    out.status(f"Removed {', '.join(args.tags)} from image {args.id}")

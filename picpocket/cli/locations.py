@@ -1,70 +1,83 @@
-"""`picpocket location ...`: add, edit, remove, list, show and import locations."""
+"""`picpocket locations ...`: add, edit, remove and list locations.
+
+The commands that read a location's files, import and verify, are in
+location_scans.py and join the same group.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from picpocket.api import PicPocket
-from picpocket.cli import arguments
+from picpocket.cli import arguments, location_scans, records
 from picpocket.cli.commands import (
     Subparsers,
-    add_clearable,
     add_command,
+    add_erasable,
     add_group,
     add_json_option,
-    add_tags_option,
 )
 from picpocket.cli.errors import CommandError, UsageError
-from picpocket.cli.output import Output, yes_no
+from picpocket.cli.output import Output, quantity, yes_no
 from picpocket.cli.session import require_location
 from picpocket.database.logic import Number
 from picpocket.database.types import Location
 from picpocket.internal_use import NotSupplied
 
+ADD_DETAILS = """\
+A location is a source (images are copied from it), a destination
+(images are stored in it), or both; give at least one of --source and
+--destination. Leave --path out for a card or drive without a fixed
+mount point, and give --mount PATH when importing from it. Adding a
+destination with a path imports its images and prints how many were
+added, unless --no-import is given."""
+
 
 def register(subparsers: Subparsers) -> None:
-    """Add the location command group."""
+    """Add the locations command group."""
     commands = add_group(
-        subparsers, "location", "manage locations: folders, cards and drives of photos"
+        subparsers, "locations", "manage locations: folders, cards and drives of photos"
     )
     _register_add(commands)
     _register_edit(commands)
     parser = add_command(
-        commands,
-        "remove",
-        "forget a location (its files stay on disk)",
-        run_remove,
+        commands, "remove", "forget a location (its files stay on disk)", run_remove
     )
     parser.add_argument("name", help="location name")
     parser.add_argument(
         "--force",
         action="store_true",
-        help="also forget the location's image records and tasks",
+        help="also forget the location's image records and tasks (default: reject "
+        "while it has any)",
     )
-    parser = add_command(commands, "list", "list all locations", run_list)
-    add_json_option(parser)
-    parser = add_command(commands, "show", "show one location", run_show)
-    parser.add_argument("name", help="location name")
-    add_json_option(parser)
-    _register_import(commands)
+    parser = add_command(
+        commands,
+        "list",
+        "list all locations with their number of images",
+        run_list,
+        details=records.json_details(
+            "a JSON array of objects", records.LOCATION_KEYS, records.LOCATION_NOTES
+        ),
+    )
+    add_json_option(parser, "print a JSON array instead of a table; see above")
+    location_scans.register(commands)
 
 
 def _register_add(commands: Subparsers) -> None:
     parser = add_command(
-        commands,
-        "add",
-        "add a location",
-        run_add,
-        details=(
-            "A location is a source (images are copied from it), a destination "
-            "(images are stored in it), or both; give at least one of "
-            "--source and --destination. Leave PATH out for a drive without a "
-            "fixed mount point, and give --mount when importing."
-        ),
+        commands, "add", "add a location", run_add, details=ADD_DETAILS
     )
     parser.add_argument("name", help="unique location name, such as photos or 'EOS 6D'")
+    _add_role_options(parser)
+
+
+def _add_role_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "path", nargs="?", type=arguments.local_path, help="folder of the location"
+        "--path",
+        type=arguments.local_path,
+        metavar="PATH",
+        help="folder of the location, relative to the current folder or absolute "
+        "(default: none; give --mount PATH when importing)",
     )
     parser.add_argument(
         "--description", metavar="TEXT", help="what the location is or is used for"
@@ -76,10 +89,16 @@ def _register_add(commands: Subparsers) -> None:
         "--destination", action="store_true", help="images are stored in it"
     )
     parser.add_argument(
-        "--non-removable",
-        dest="removable",
+        "--removable",
+        action="store_true",
+        help="it may be detached, like a card or external drive; its images are "
+        "then unreachable instead of missing (default: always attached)",
+    )
+    parser.add_argument(
+        "--no-import",
+        dest="import_images",
         action="store_false",
-        help="the location is always attached (an internal disk)",
+        help="do not import the images of a new destination (default: import them)",
     )
 
 
@@ -91,72 +110,29 @@ def _register_edit(commands: Subparsers) -> None:
         run_edit,
     )
     parser.add_argument("name", help="current location name")
-    parser.add_argument("--name", dest="new_name", help="rename the location")
-    add_clearable(
+    parser.add_argument("--name", dest="new_name", help="new location name")
+    add_erasable(
         parser,
         "path",
         "new folder of the location",
-        type=arguments.local_path,
+        type=arguments.erasable_path,
         metavar="PATH",
     )
-    add_clearable(parser, "description", "new description", metavar="TEXT")
-    for role, meaning in (("source", "copied from"), ("destination", "stored in")):
+    add_erasable(parser, "description", "new description", metavar="TEXT")
+    for option, meaning in (
+        ("source", "images are copied from it"),
+        ("destination", "images are stored in it"),
+        ("removable", "it may be detached, like a card or external drive"),
+    ):
         parser.add_argument(
-            f"--{role}",
+            f"--{option}",
             action=argparse.BooleanOptionalAction,
-            help=f"whether images are {meaning} it",
+            help=f"whether {meaning} (default: unchanged)",
         )
-    removable = parser.add_mutually_exclusive_group()
-    removable.add_argument(
-        "--removable", dest="removable", action="store_const", const=True,
-        help="the location may be detached (a card or external drive)",
-    )
-    removable.add_argument(
-        "--non-removable", dest="removable", action="store_const", const=False,
-        help="the location is always attached",
-    )
-
-
-def _register_import(commands: Subparsers) -> None:
-    parser = add_command(
-        commands,
-        "import",
-        "record every image file in a location",
-        run_import,
-        details=(
-            "Images already recorded keep their titles, tags and other metadata; "
-            "their file facts are read again when the file changed. Prints how "
-            "many images were added or changed."
-        ),
-    )
-    parser.add_argument("name", help="location name")
-    parser.add_argument(
-        "--mount",
-        type=arguments.local_path,
-        metavar="PATH",
-        help="the folder where the location is attached for this run",
-    )
-    parser.add_argument(
-        "--formats",
-        type=arguments.file_formats,
-        metavar="SUFFIXES",
-        help=arguments.formats_help("import"),
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=arguments.positive_count,
-        metavar="N",
-        default=1000,
-        help="images recorded per database commit (default: 1000)",
-    )
-    parser.add_argument(
-        "--creator", metavar="NAME", help="creator to record on images that have none"
-    )
-    add_tags_option(parser, "tag every image (repeatable)")
 
 
 async def run_add(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Add the location and print its id."""
+    """Add the location, then import a new destination's images."""
     if not (args.source or args.destination):
         raise UsageError(
             "a location needs a role: give --source, --destination or both"
@@ -170,6 +146,15 @@ async def run_add(api: PicPocket, args: argparse.Namespace, out: Output) -> None
         removable=args.removable,
     )
     out.status(f"Added location {args.name!r} with id {location_id}")
+    if args.destination and args.path is not None and args.import_images:
+        location = await require_location(api, args.name)
+        if not location.root or not location.root.is_dir():
+            raise CommandError(
+                f"Added location {args.name!r}, but its folder {args.path} does "
+                f"not exist, so nothing was imported; attach the drive and run "
+                f"'picpocket locations import {args.name}'"
+            )
+        await location_scans.import_images(api, location, out)
 
 
 async def run_edit(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
@@ -183,10 +168,10 @@ async def run_edit(api: PicPocket, args: argparse.Namespace, out: Output) -> Non
 
 
 async def run_remove(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Forget the location, refusing while it has images unless --force."""
+    """Forget the location, rejecting this while it has images unless --force."""
     location = await require_location(api, args.name)
     if not args.force:
-        images = await api.count_images(Number("location", "=", location.id))
+        images = await count_location_images(api, location)
         tasks = [
             task.name
             for task in await api.list_tasks()
@@ -194,9 +179,9 @@ async def run_remove(api: PicPocket, args: argparse.Namespace, out: Output) -> N
         ]
         if images or tasks:
             raise CommandError(
-                f"Location {args.name!r} still has {images} images and "
-                f"{len(tasks)} tasks; add --force to forget their records too "
-                f"(the files stay on disk)"
+                f"Location {args.name!r} still has {quantity(images, 'image')} "
+                f"and {quantity(len(tasks), 'task')}; add --force to forget their "
+                f"records too (the files stay on disk)"
             )
     await api.remove_location(location.id, force=args.force)
     out.status(f"Removed location {args.name!r}")
@@ -205,62 +190,46 @@ async def run_remove(api: PicPocket, args: argparse.Namespace, out: Output) -> N
 async def run_list(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
     """Print every location as a table or JSON."""
     locations = await api.list_locations()
+    counts = [await count_location_images(api, location) for location in locations]
     if args.json:
-        out.json([location.serialize() for location in locations])
+        out.json(
+            [
+                records.location_record(location, count)
+                for location, count in zip(locations, counts)
+            ]
+        )
         return
     if not locations:
-        out.status("No locations yet; add one with 'picpocket location add'")
+        out.status("No locations yet; add one with 'picpocket locations add'")
         return
     out.table(
-        ("ID", "NAME", "ROLE", "REMOVABLE", "PATH"),
+        ("NAME", "ROLE", "REMOVABLE", "IMAGES", "PATH"),
         [
             (
-                location.id,
                 location.name,
-                _roles(location),
+                roles(location),
                 yes_no(location.removable),
+                count,
                 location.path,
             )
-            for location in locations
+            for location, count in zip(locations, counts)
         ],
     )
 
 
-async def run_show(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Print one location's settings and its number of images."""
-    location = await require_location(api, args.name)
-    images = await api.count_images(Number("location", "=", location.id))
-    if args.json:
-        out.json({**location.serialize(), "images": images})
-        return
-    out.fields(
-        [
-            ("id", location.id),
-            ("name", location.name),
-            ("path", location.path),
-            ("description", location.description),
-            ("role", _roles(location)),
-            ("removable", yes_no(location.removable)),
-            ("images", images),
-        ]
-    )
+async def count_location_images(api: PicPocket, location: Location) -> int:
+    """Return the number of image records in a location."""
+    return await api.count_images(Number("location", "=", location.id))
 
 
-async def run_import(api: PicPocket, args: argparse.Namespace, out: Output) -> None:
-    """Import the location's files and print how many images changed."""
-    await require_location(api, args.name)
-    if args.mount is not None:
-        await api.mount(args.name, args.mount)
-    with out.progress(f"Importing {args.name}") as progress:
-        changed = await api.import_location(
-            args.name,
-            file_formats=args.formats,
-            batch_size=args.batch_size,
-            creator=args.creator,
-            tags=args.tags,
-            progress=progress,
-        )
-    out.line(f"{len(changed)} images added or changed")
+def roles(location: Location) -> str:
+    """Return 'source', 'destination' or both, separated by a comma."""
+    names = []
+    if location.source:
+        names.append("source")
+    if location.destination:
+        names.append("destination")
+    return ", ".join(names)
 
 
 def _edit_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -274,12 +243,3 @@ def _edit_changes(args: argparse.Namespace) -> dict[str, object]:
         if value is not None:
             changes[key] = value
     return changes
-
-
-def _roles(location: Location) -> str:
-    roles = []
-    if location.source:
-        roles.append("source")
-    if location.destination:
-        roles.append("destination")
-    return ", ".join(roles)

@@ -1,7 +1,7 @@
 """Everything the command line prints: results, status lines, tables and progress.
 
 Results go to stdout. Status lines ("Added location ...") go to stdout
-too but are left out with --quiet. Progress goes to stderr, and only
+too but are left out with --quiet. Progress bars go to stderr, and only
 when stderr is a terminal.
 """
 
@@ -9,22 +9,35 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from picpocket.database.types import Image
 
-# Seconds between two progress updates: about ten a second.
-PROGRESS_INTERVAL = 0.1
-
 
 class Output:
-    """The printer that every command handler writes through."""
+    """The printer that every command handler writes through.
 
-    def __init__(self, quiet: bool = False) -> None:
+    `progress_console` replaces the stderr console of progress bars, so
+    tests can draw them into a buffer.
+    """
+
+    def __init__(
+        self, quiet: bool = False, progress_console: Console | None = None
+    ) -> None:
         self.quiet = quiet
+        self.progress_console = progress_console
 
     def line(self, text: str = "") -> None:
         """Print one line of a command's result."""
@@ -57,64 +70,54 @@ class Output:
             padded = [cell.ljust(width) for cell, width in zip(row, widths)]
             self.line("  ".join(padded).rstrip())
 
-    def progress(self, label: str) -> Progress:
-        """Return a progress reporter that writes to stderr on a terminal."""
-        stream = sys.stderr
-        enabled = not self.quiet and stream.isatty()
-        return Progress(label, stream, enabled=enabled)
-
-    def confirm(self, question: str) -> bool:
-        """Ask a yes/no question on the terminal; only 'y' or 'yes' is a yes."""
-        try:
-            answer = input(f"{question} [y/N] ")
-        except EOFError:
-            return False
-        return answer.strip().lower() in ("y", "yes")
+    def progress(self, label: str) -> ProgressBar:
+        """Return a progress callback that draws a bar on stderr if it is a terminal."""
+        console = self.progress_console
+        if console is None and not self.quiet and sys.stderr.isatty():
+            console = Console(stderr=True)
+        return ProgressBar(label, console)
 
 
-class Progress:
-    """A (done, total) callback that redraws one status line, throttled.
+class ProgressBar:
+    """A (done, total) callback that draws a rich progress bar.
 
-    Use it as a context manager so the line is ended when the work stops.
+    Without a console it only records the numbers. Use it as a context
+    manager, so the bar starts and stops with the work. Until the first
+    call the bar has no total and shows a moving pulse, which is all that
+    work without progress reports ever shows.
     """
 
-    def __init__(
-        self,
-        label: str,
-        stream: TextIO,
-        enabled: bool = True,
-        interval: float = PROGRESS_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, label: str, console: Console | None) -> None:
         self.label = label
-        self.stream = stream
-        self.enabled = enabled
-        self.interval = interval
-        self.clock = clock
+        self.done = 0
         self.total = 0
-        self._last_draw: float | None = None
-        self._drawn = False
+        self._bar: Progress | None = None
+        if console is not None:
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                redirect_stdout=False,
+            )
+        self._task_id: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        self.total = total
-        if not self.enabled:
-            return
-        now = self.clock()
-        recent = self._last_draw is not None and now - self._last_draw < self.interval
-        if recent and done < total:
-            return
-        self._last_draw = now
-        self.stream.write(f"\r{self.label}: {done}/{total}")
-        self.stream.flush()
-        self._drawn = True
+        self.done, self.total = done, total
+        if self._bar is not None:
+            self._bar.update(self._task_id, completed=done, total=total)
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> ProgressBar:
+        if self._bar is not None:
+            self._task_id = self._bar.add_task(self.label, total=None)
+            self._bar.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def image_line(image: Image, location_names: dict[int, str]) -> str:
@@ -126,7 +129,7 @@ def image_line(image: Image, location_names: dict[int, str]) -> str:
 
 
 def image_fields(image: Image, location_name: str) -> list[tuple[str, Any]]:
-    """Return the name/value pairs that `image show` prints."""
+    """Return the name/value pairs that `images show` prints."""
     size = None
     if image.width is not None and image.height is not None:
         size = f"{image.width} x {image.height} pixels"
@@ -155,6 +158,11 @@ def local_time(value: datetime | None) -> str | None:
     if value.tzinfo is not None:
         value = value.astimezone()
     return value.isoformat(sep=" ", timespec="seconds")
+
+
+def quantity(count: int, noun: str) -> str:
+    """Return a count with its noun, such as '1 image' or '4 images'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def yes_no(value: bool) -> str:

@@ -1,9 +1,9 @@
-"""End-to-end tests of the command line on a real SQLite library."""
+"""Tests of the global options, help, logging, errors and exit codes."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import logging
 import re
 from collections.abc import Iterator
@@ -14,165 +14,19 @@ import pytest
 import picpocket.cli as cli_package
 from picpocket.cli import main
 from picpocket.cli.parser import build_parser
-from tests.picpocket.cli.conftest import JPEG_NAMES, Runner
+from tests.picpocket.cli.conftest import Runner
 
-
-def test_init_creates_library(cli: Runner, library_dir: Path) -> None:
-    result = cli("init")
-    assert result.code == 0
-    assert (library_dir / "picpocket-config.toml").is_file()
-    assert "Created a sqlite library" in result.out
-
-
-def test_init_existing_library(library: Runner) -> None:
-    result = library("init")
-    assert result.code == 1
-    assert "already contains a PicPocket library" in result.err
-
-
-def test_init_sqlite_with_host(cli: Runner, library_dir: Path) -> None:
-    result = cli("init", "--host", "localhost")
-    assert result.code == 2
-    assert "--host" in result.err
-    assert not library_dir.exists()
-
-
-def test_init_server_unreachable(cli: Runner) -> None:
-    result = cli(
-        "init", "--backend", "postgres", "--host", "127.0.0.1", "--port", "1",
-        "--dbname", "missing",
-    )
-    assert result.code == 1
-    assert result.err.startswith("picpocket: error: Could not connect")
-
-
-def test_config_not_a_library(cli: Runner, tmp_path: Path) -> None:
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    result = cli("location", "list", config=folder)
-    assert result.code == 1
-    assert result.err.startswith(f"picpocket: error: No PicPocket library in {folder}")
-    assert "picpocket --config" in result.err
-    assert "Traceback" not in result.err
-
-
-def test_location_add_and_list(library: Runner, jpegs: Path) -> None:
-    added = library(
-        "location", "add", "photos", str(jpegs), "--destination", "--non-removable"
-    )
-    assert added.code == 0
-    listed = library("location", "list")
-    assert listed.lines[0].split() == ["ID", "NAME", "ROLE", "REMOVABLE", "PATH"]
-    assert listed.lines[1].split() == ["1", "photos", "destination", "no", str(jpegs)]
-
-
-def test_location_list_json(library: Runner, jpegs: Path) -> None:
-    library("location", "add", "photos", str(jpegs), "--destination")
-    library("location", "add", "camera", "--source", "--description", "EOS 6D")
-    locations = json.loads(library("location", "list", "--json").out)
-    assert [location["name"] for location in locations] == ["photos", "camera"]
-    assert locations[1]["path"] is None
-    assert locations[1]["description"] == "EOS 6D"
-    assert locations[1]["source"] is True
-
-
-def test_location_add_relative_path(
-    library: Runner, jpegs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(jpegs.parent)
-    library("location", "add", "photos", jpegs.name, "--destination")
-    location = json.loads(library("location", "show", "photos", "--json").out)
-    assert location["path"] == str(jpegs)
-
-
-def test_location_add_without_role(library: Runner, jpegs: Path) -> None:
-    result = library("location", "add", "photos", str(jpegs))
-    assert result.code == 2
-    assert "--source, --destination" in result.err
-
-
-def test_location_import_with_mount(library: Runner, jpegs: Path) -> None:
-    library("location", "add", "card", "--source", "--destination")
-    result = library("location", "import", "card", "--mount", str(jpegs))
-    assert result.code == 0
-    assert result.lines == ["4 images added or changed"]
-    assert library("search", "--count").out == "4\n"
-
-
-def test_location_import_unmounted(library: Runner) -> None:
-    library("location", "add", "card", "--source")
-    result = library("location", "import", "card")
-    assert result.code == 1
-    assert "'card'" in result.err
-
-
-def test_location_import_again(imported: Runner) -> None:
-    result = imported("location", "import", "photos", "--tag", "holiday")
-    assert result.lines == ["0 images added or changed"]
-    assert imported("search", "--any-tag", "holiday", "--count").out == "4\n"
-
-
-def test_location_import_formats(library: Runner, jpegs: Path) -> None:
-    (jpegs / "notes.txt").write_text("not a photo")
-    library("location", "add", "photos", str(jpegs), "--destination")
-    result = library("location", "import", "photos", "--formats", "txt")
-    assert result.lines == ["1 images added or changed"]
-
-
-def test_location_unknown(library: Runner) -> None:
-    result = library("location", "import", "nowhere")
-    assert result.code == 1
-    assert result.err == (
-        "picpocket: error: Location 'nowhere' not found; "
-        "'picpocket location list' shows the known locations\n"
-    )
-
-
-def test_location_edit(library: Runner, jpegs: Path) -> None:
-    library("location", "add", "photos", str(jpegs), "--destination")
-    result = library(
-        "location", "edit", "photos", "--name", "archive", "--no-path",
-        "--description", "old disk", "--source", "--non-removable",
-    )
-    assert result.code == 0
-    location = json.loads(library("location", "show", "archive", "--json").out)
-    assert location["path"] is None
-    assert location["description"] == "old disk"
-    assert location["source"] is True
-    assert location["destination"] is True
-    assert location["removable"] is False
-
-
-def test_location_edit_nothing(library: Runner, jpegs: Path) -> None:
-    library("location", "add", "photos", str(jpegs), "--destination")
-    result = library("location", "edit", "photos")
-    assert result.code == 2
-
-
-def test_location_remove_needs_force(imported: Runner, jpegs: Path) -> None:
-    rejected = imported("location", "remove", "photos")
-    assert rejected.code == 1
-    assert "4 images" in rejected.err
-    assert "--force" in rejected.err
-    forced = imported("location", "remove", "photos", "--force")
-    assert forced.code == 0
-    assert imported("location", "list", "--json").out == "[]\n"
-    assert sorted(path.name for path in jpegs.iterdir()) == list(JPEG_NAMES)
-
-
-def test_location_show(imported: Runner) -> None:
-    result = imported("location", "show", "photos")
-    assert "images:      4" in result.lines
-    assert "role:        destination" in result.lines
-
-
-def test_help_lists_groups(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--help"]) == 0
-    out = capsys.readouterr().out
-    for command in (
-        "init", "location", "image", "search", "tag", "task", "export", "import-backup"
-    ):
-        assert re.search(rf"^    {command}\s", out, re.MULTILINE), command
+COMMAND_TREE = {
+    "initialize": ["sqlite", "postgres"],
+    "locations": ["add", "edit", "remove", "list", "import", "verify"],
+    "tasks": ["add", "list", "show", "run", "remove"],
+    "images": [
+        "count", "search", "show", "edit", "tag", "untag", "move", "remove", "copy"
+    ],
+    "tags": ["list", "add", "move", "remove", "show"],
+    "export": [],
+    "import": [],
+}
 
 
 def walk_parsers(
@@ -186,49 +40,140 @@ def walk_parsers(
                 yield from walk_parsers(subparser, f"{name} {command}")
 
 
-def test_help_every_command() -> None:
-    commands = list(walk_parsers(build_parser()))
-    assert len(commands) > 30
-    for name, parser in commands:
+def subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def test_command_tree() -> None:
+    parser = build_parser()
+    assert subcommands(parser) == list(COMMAND_TREE)
+    parsers = dict(walk_parsers(parser))
+    for command, children in COMMAND_TREE.items():
+        assert subcommands(parsers[f"picpocket {command}"]) == children, command
+
+
+def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in COMMAND_TREE:
+        assert re.search(rf"^    {command}\s", out, re.MULTILINE), command
+
+
+def test_help_every_option() -> None:
+    for name, parser in walk_parsers(build_parser()):
         assert parser.description, name
-        assert parser.format_help(), name
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 continue  # each command's own description is checked instead
             assert action.help, f"{name} {action.dest}"
 
 
+def test_help_states_defaults() -> None:
+    """Every option with a value default names it in its help."""
+    for name, parser in walk_parsers(build_parser()):
+        for action in parser._actions:
+            if not action.option_strings or action.nargs == 0:
+                continue
+            if action.default not in (None, [], argparse.SUPPRESS):
+                assert "default" in action.help, f"{name} {action.dest}"
+
+
+def test_help_every_command_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    for name, _parser in walk_parsers(build_parser()):
+        argv = name.split()[1:]
+        assert main([*argv, "--help"]) == 0, name
+        assert capsys.readouterr().out.startswith("usage: "), name
+
+
+def test_json_help_lists_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["images", "search", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "keys id, location, path, full_path" in out
+
+
+def test_library_not_initialized(cli: Runner, tmp_path: Path) -> None:
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    result = cli("locations", "list", library=folder)
+    assert result.code == 1
+    assert result.err.startswith(f"picpocket: error: No PicPocket library in {folder}")
+    assert f"picpocket --library {folder} initialize" in result.err
+    assert result.err.count("\n") == 1
+
+
 def test_missing_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["location"]) == 2
-    assert "COMMAND" in capsys.readouterr().err
+    assert main(["locations"]) == 2
+    err = capsys.readouterr().err
+    assert "COMMAND" in err
+    assert err.count("\n") == 1
+
+
+def test_usage_error_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["images", "count", "--rating-min", "high"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "picpocket images count: error: argument --rating-min: invalid whole "
+        "number 'high'; see 'picpocket images count --help'\n"
+    )
+
+
+def test_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["image", "count"]) == 2
+    assert "invalid choice: 'image'" in capsys.readouterr().err
+
+
+def test_verbose_and_quiet_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-v", "-q", "images", "count"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_global_option_after_command(shared: Runner) -> None:
+    result = shared("locations", "list", "-q")
+    assert result.code == 2
+    assert "unrecognized arguments: -q" in result.err
 
 
 def test_quiet_before_command(
     library_dir: Path, jpegs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["--config", str(library_dir), "init"])
+    main(["--library", str(library_dir), "initialize"])
     capsys.readouterr()
     code = main(
-        ["--quiet", "--config", str(library_dir),
-         "location", "add", "photos", str(jpegs), "--destination"]
+        ["-q", "--library", str(library_dir),
+         "locations", "add", "photos", "--path", str(jpegs), "--destination"]
     )
     assert code == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "4 images added or changed\n"
 
 
 def test_verbose_logs_debug(
     library_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["--config", str(library_dir), "init"])
+    main(["--library", str(library_dir), "initialize"])
     capsys.readouterr()
-    assert main(["-v", "--config", str(library_dir), "location", "list"]) == 0
+    assert main(["-v", "--library", str(library_dir), "locations", "list"]) == 0
     err = capsys.readouterr().err
     assert f"DEBUG picpocket.cli.session: Opening the library in {library_dir}" in err
 
 
-def test_logging_one_handler(library: Runner) -> None:
-    library("location", "list")
-    library("location", "list")
+def test_verbose_shows_traceback(
+    library_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--library", str(library_dir), "initialize"])
+    capsys.readouterr()
+    assert main(["-v", "--library", str(library_dir), "images", "show", "7"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert err.endswith("picpocket: error: Image 7 not found; 'picpocket images "
+                        "search' lists image ids in its first column\n")
+
+
+def test_logging_one_handler(shared: Runner) -> None:
+    shared("locations", "list")
+    shared("locations", "list")
     handlers = [
         handler
         for handler in logging.getLogger().handlers
@@ -237,13 +182,37 @@ def test_logging_one_handler(library: Runner) -> None:
     assert len(handlers) == 1
 
 
+def test_logging_follows_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records go to sys.stderr as it is when they arrive, as a progress bar sets it."""
+    cli_package.configure_logging()
+    replaced = io.StringIO()
+    monkeypatch.setattr("sys.stderr", replaced)
+    logging.getLogger("picpocket.test").warning("first %d", 1)
+    assert replaced.getvalue() == "WARNING picpocket.test: first 1\n"
+
+
 def test_interrupt_exit_code(
-    library: Runner, monkeypatch: pytest.MonkeyPatch
+    shared: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("picpocket.cli.locations.run_list", interrupted)
-    result = library("location", "list")
+    monkeypatch.setattr("picpocket.cli.open_library", interrupted)
+    result = shared("locations", "list")
     assert result.code == 130
     assert result.err == "picpocket: interrupted\n"
+
+
+def test_unexpected_error_one_line(
+    shared: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise TypeError("bad\nvalue")
+
+    monkeypatch.setattr("picpocket.cli.open_library", broken)
+    result = shared("locations", "list")
+    assert result.code == 1
+    assert result.err == (
+        "picpocket: error: unexpected TypeError: bad value; rerun with -v to see "
+        "the traceback\n"
+    )

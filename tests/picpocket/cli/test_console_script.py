@@ -49,33 +49,37 @@ def installed(tmp_path: Path) -> Path:
 def test_script_help(installed: Path) -> None:
     result = run_script("--help", cwd=installed)
     assert result.returncode == 0, result.stderr
-    assert "import-backup" in result.stdout
+    assert "initialize" in result.stdout
 
 
-def test_script_import_and_search(installed: Path, jpegs: Path) -> None:
+def test_script_import_and_count(installed: Path, jpegs: Path) -> None:
     library = str(installed / "library")
     steps = [
-        ("init",),
-        ("location", "add", "photos", str(jpegs), "--destination"),
-        ("location", "import", "photos"),
+        ("initialize",),
+        ("locations", "add", "photos", "--path", str(jpegs), "--destination"),
     ]
     for step in steps:
-        result = run_script("--config", library, *step, cwd=installed)
+        result = run_script("--library", library, *step, cwd=installed)
         assert result.returncode == 0, result.stderr
-    counted = run_script("--config", library, "search", "--count", cwd=installed)
+        # stderr is a pipe here, so no progress bar is drawn.
+        assert result.stderr == ""
+    counted = run_script("--library", library, "images", "count", cwd=installed)
     assert counted.stdout == "4\n"
 
 
 def test_script_exit_codes(installed: Path) -> None:
     library = str(installed / "library")
-    run_script("--config", library, "init", cwd=installed)
+    run_script("--library", library, "initialize", cwd=installed)
     unknown = run_script(
-        "--config", library, "location", "show", "nowhere", cwd=installed
+        "--library", library, "locations", "import", "nowhere", cwd=installed
     )
     assert unknown.returncode == 1
     assert unknown.stderr.startswith("picpocket: error: Location 'nowhere' not found")
+    assert unknown.stderr.count("\n") == 1
     bad_filter = run_script(
-        "--config", library, "search", "--filter", "rating>>4", cwd=installed
+        "--library", library, "images", "search", "--where", "rating >> 4",
+        cwd=installed,
     )
     assert bad_filter.returncode == 2
-    assert "'rating' takes a number, got '>4'" in bad_filter.stderr
+    assert "'rating' takes a number, got '> 4'" in bad_filter.stderr
+    assert bad_filter.stderr.count("\n") == 1

@@ -1,4 +1,8 @@
-"""Tests of `picpocket search` on four imported JPEGs with some metadata."""
+"""Tests of `picpocket images count` and `search` on four JPEGs with metadata.
+
+Tests that only search share one library per backend; the few that
+change a library use their own.
+"""
 
 from __future__ import annotations
 
@@ -7,171 +11,234 @@ from pathlib import Path
 
 import pytest
 
+from picpocket.cli.records import IMAGE_KEYS
 from tests.picpocket.cli.conftest import Runner, image_ids
 
-
-@pytest.fixture
-def described(imported: Runner) -> Runner:
-    """Give three of the four images titles, two a rating and tags."""
-    ids = image_ids(imported)
-    edits = {
-        "Canon_40D.jpg": ["--title", "Canada Goose at dawn", "--rating", "5"],
-        "Nikon_D70.jpg": ["--title", "goose in flight", "--rating", "3"],
-        "Kodak_CX7530.jpg": ["--title", "Harbour 100%"],
-    }
-    for name, options in edits.items():
-        assert imported("image", "edit", str(ids[name]), *options).code == 0
-    imported("image", "tag", str(ids["Canon_40D.jpg"]), "--tag", "bird/goose")
-    imported("image", "tag", str(ids["Nikon_D70.jpg"]), "--tag", "bird/goose")
-    imported("image", "tag", str(ids["Nikon_D70.jpg"]), "--tag", "sky")
-    return imported
+# Titles for three of the four images, ratings for two and tags.
+SHARED_STEPS = (
+    ("images", "edit", "@Canon_40D", "--title", "Canada Goose at dawn",
+     "--rating", "5"),
+    ("images", "edit", "@Nikon_D70", "--title", "goose in flight", "--rating", "3",
+     "--caption", "Over the harbour"),
+    ("images", "edit", "@Kodak_CX7530", "--title", "Harbour 100%",
+     "--creator", "Ansel"),
+    ("images", "tag", "@Canon_40D", "bird/goose"),
+    ("images", "tag", "@Nikon_D70", "bird/goose", "sky"),
+)
 
 
 def names(run: Runner, *options: str) -> list[str]:
     """Return the file names that a search prints, in order."""
-    result = run("search", *options)
+    result = run("images", "search", *options)
     assert result.code == 0, result.err
     return [line.split("\t")[2] for line in result.lines]
 
 
-def test_search_all_lines(described: Runner) -> None:
-    lines = described("search", "--filter", "rating=5").lines
-    assert len(lines) == 1
-    columns = lines[0].split("\t")
-    assert columns[1:] == ["photos", "Canon_40D.jpg", "Canada Goose at dawn"]
+def count(run: Runner, *options: str) -> str:
+    """Return what `images count` prints."""
+    result = run("images", "count", *options)
+    assert result.code == 0, result.err
+    return result.out
 
 
-def test_search_number_filter(described: Runner) -> None:
-    assert names(described, "--filter", "rating>=3", "--order", "name") == [
+def test_count_alone(shared: Runner) -> None:
+    assert count(shared) == "4\n"
+
+
+def test_search_lines(shared: Runner) -> None:
+    ids = image_ids(shared)
+    lines = shared("images", "search", "--where", "rating = 5").lines
+    canon = ids["Canon_40D.jpg"]
+    assert lines == [f"{canon}\tphotos\tCanon_40D.jpg\tCanada Goose at dawn"]
+
+
+def test_tag_all_of(shared: Runner) -> None:
+    assert names(shared, "--tag", "bird/goose", "--tag", "sky") == ["Nikon_D70.jpg"]
+    assert count(shared, "--tag", "bird") == "2\n"
+
+
+def test_any_tag_and_no_tag(shared: Runner) -> None:
+    assert names(shared, "--any-tag", "bird", "--no-tag", "sky") == [
+        "Canon_40D.jpg"
+    ]
+    assert count(shared, "--any-tag", "sky", "--any-tag", "fish") == "1\n"
+
+
+def test_tagged_untagged(shared: Runner) -> None:
+    assert count(shared, "--tagged") == "2\n"
+    assert count(shared, "--untagged") == "2\n"
+    both = shared("images", "count", "--tagged", "--untagged")
+    assert both.code == 2
+
+
+def test_location(imported: Runner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    imported("locations", "add", "empty", "--path", str(empty), "--destination")
+    assert count(imported, "--location", "empty") == "0\n"
+    assert count(imported, "--location", "photos") == "4\n"
+    assert count(imported, "--location", "photos", "--location", "empty") == "4\n"
+
+
+def test_unknown_location(shared: Runner) -> None:
+    result = shared("images", "count", "--location", "nowhere")
+    assert result.code == 1
+    assert "Location 'nowhere' not found" in result.err
+    assert result.out == ""
+
+
+def test_reachable(imported: Runner, jpegs: Path) -> None:
+    assert count(imported, "--reachable") == "4\n"
+    assert count(imported, "--unreachable") == "0\n"
+    imported("locations", "edit", "photos", "--removable")
+    jpegs.rename(jpegs.with_name("unplugged"))
+    assert count(imported, "--unreachable") == "4\n"
+
+
+def test_rating_min(shared: Runner) -> None:
+    assert names(shared, "--rating-min", "3", "--order", "name") == [
         "Canon_40D.jpg",
         "Nikon_D70.jpg",
     ]
+    assert count(shared, "--rating-min", "6") == "0\n"
 
 
-def test_search_text_contains(described: Runner) -> None:
-    found = names(described, "--filter", "title%=%GOOSE", "--order", "name")
-    assert found == ["Canon_40D.jpg", "Nikon_D70.jpg"]
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("GOOSE", ["Canon_40D.jpg", "Nikon_D70.jpg"]),  # title, any case
+        ("harbour", ["Kodak_CX7530.jpg", "Nikon_D70.jpg"]),  # title and caption
+        ("ansel", ["Kodak_CX7530.jpg"]),  # creator
+        ("pentax", ["Pentax_K10D.jpg"]),  # path
+        ("100%", ["Kodak_CX7530.jpg"]),  # % is literal
+    ],
+)
+def test_text(shared: Runner, text: str, expected: list[str]) -> None:
+    assert names(shared, "--text", text, "--order", "name") == expected
 
 
-def test_search_text_starts_with(described: Runner) -> None:
-    assert names(described, "--filter", "title=%canada") == ["Canon_40D.jpg"]
+def test_text_repeated(shared: Runner) -> None:
+    assert names(shared, "--text", "goose", "--text", "flight") == [
+        "Nikon_D70.jpg"
+    ]
 
 
-def test_search_percent_literal(described: Runner) -> None:
-    assert names(described, "--filter", "title%=0%") == ["Kodak_CX7530.jpg"]
+def test_where_operators(shared: Runner) -> None:
+    assert names(shared, "--where", "title =% canada") == ["Canon_40D.jpg"]
+    assert names(shared, "--where", "title %= FLIGHT") == ["Nikon_D70.jpg"]
+    assert names(shared, "--where", 'title = "Harbour 100%"') == [
+        "Kodak_CX7530.jpg"
+    ]
+    assert names(shared, "--where", "rating<5") == ["Nikon_D70.jpg"]
 
 
-def test_search_quoted_value(described: Runner) -> None:
-    assert names(described, "--filter", 'title="Harbour 100%"') == ["Kodak_CX7530.jpg"]
-
-
-def test_search_filters_combined(described: Runner) -> None:
-    found = names(described, "--filter", "title%=%goose", "--filter", "rating<5")
+def test_where_combined(shared: Runner) -> None:
+    found = names(
+        shared, "--where", "title %=% goose", "--where", "rating <= 4",
+        "--tag", "sky",
+    )
     assert found == ["Nikon_D70.jpg"]
 
 
-def test_search_exclude(described: Runner) -> None:
-    found = names(described, "--exclude", "title%=%goose", "--order", "name")
-    assert found == ["Kodak_CX7530.jpg", "Pentax_K10D.jpg"]
+def test_where_dates(shared: Runner) -> None:
+    assert count(shared, "--where", "creation_date >= 1990-01-01") == "4\n"
+    assert count(shared, "--where", "creation_date > 2100-01-01") == "0\n"
 
 
-def test_search_missing(described: Runner) -> None:
-    assert names(described, "--missing", "title") == ["Pentax_K10D.jpg"]
-
-
-def test_search_date_filter(described: Runner) -> None:
-    since_1990 = described("search", "--count", "--filter", "creation_date>=1990-01-01")
-    assert since_1990.out == "4\n"
-    after_2100 = described("search", "--count", "--filter", "creation_date>2100-01-01")
-    assert after_2100.out == "0\n"
-
-
-def test_search_order_descending(described: Runner) -> None:
-    found = names(described, "--order=-rating!", "--order", "name")
-    assert found == [
-        "Canon_40D.jpg",
-        "Nikon_D70.jpg",
-        "Kodak_CX7530.jpg",
-        "Pentax_K10D.jpg",
-    ]
-
-
-def test_search_order_comma_list(described: Runner) -> None:
-    found = names(described, "--order", "!rating,name")
-    assert found == [
-        "Kodak_CX7530.jpg",
-        "Pentax_K10D.jpg",
-        "Nikon_D70.jpg",
-        "Canon_40D.jpg",
-    ]
-
-
-def test_search_limit_offset(described: Runner) -> None:
-    found = names(described, "--order", "name", "--limit", "2", "--offset", "1")
-    assert found == ["Kodak_CX7530.jpg", "Nikon_D70.jpg"]
-
-
-def test_search_count(described: Runner) -> None:
-    assert described("search", "--count").out == "4\n"
-
-
-def test_search_ids(described: Runner) -> None:
-    ids = image_ids(described)
-    result = described("search", "--ids", "--filter", "rating=3")
-    assert result.out == f"{ids['Nikon_D70.jpg']}\n"
-
-
-def test_search_json(described: Runner) -> None:
-    images = json.loads(described("search", "--json", "--filter", "rating=5").out)
-    assert len(images) == 1
-    assert images[0]["title"] == "Canada Goose at dawn"
-    assert images[0]["width"] > 0
-
-
-def test_search_tags(described: Runner) -> None:
-    assert names(described, "--any-tag", "bird", "--no-tag", "sky") == ["Canon_40D.jpg"]
-    assert names(described, "--all-tag", "bird/goose", "--all-tag", "sky") == [
-        "Nikon_D70.jpg"
-    ]
-    assert described("search", "--untagged", "--count").out == "2\n"
-    assert described("search", "--tagged", "--count").out == "2\n"
-
-
-def test_search_location(described: Runner, tmp_path: Path) -> None:
-    described("location", "add", "empty", str(tmp_path), "--destination")
-    assert described("search", "--location", "empty", "--count").out == "0\n"
-    assert described("search", "--location", "photos", "--count").out == "4\n"
-
-
-def test_search_reachable(described: Runner) -> None:
-    assert described("search", "--reachable", "--count").out == "4\n"
-    assert described("search", "--unreachable", "--count").out == "0\n"
+def test_where_dimensions(shared: Runner) -> None:
+    assert count(shared, "--where", "width > 0", "--where", "height > 0") == "4\n"
 
 
 @pytest.mark.parametrize(
     "expression, message",
     [
-        ("rating", "invalid filter"),
-        ("colour=red", "unknown property 'colour'"),
-        ("rating%=%4", "operator '%=%' does not apply to 'rating'"),
-        ("title>goose", "operator '>' does not apply to 'title'"),
-        ("rating>=high", "'rating' takes a number"),
-        ("rating>=", "--missing rating"),
-        ("creation_date>=yesterday", "invalid date 'yesterday'"),
+        ("rating", "invalid filter 'rating'"),
+        ("colour = red", "unknown property 'colour'"),
+        ("rating %=% 4", "operator '%=%' does not apply to 'rating'"),
+        ("title > goose", "operator '>' does not apply to 'title'"),
+        ("rating >= high", "'rating' takes a number, got 'high'"),
+        ("rating >=", "the filter on 'rating' has no value"),
+        ("creation_date >= yesterday", "invalid date 'yesterday'"),
     ],
 )
-def test_search_bad_filter(described: Runner, expression: str, message: str) -> None:
-    result = described("search", "--filter", expression)
-    assert result.code == 2
-    assert message in result.err
-    assert result.out == ""
+def test_bad_filter(shared: Runner, expression: str, message: str) -> None:
+    for command in ("count", "search"):
+        result = shared("images", command, "--where", expression)
+        assert result.code == 2, command
+        assert message in result.err, command
+        assert result.err.count("\n") == 1, command
+        assert result.out == "", command
 
 
-def test_search_bad_order(described: Runner) -> None:
-    result = described("search", "--order", "colour")
+def test_order_descending(shared: Runner) -> None:
+    found = names(shared, "--order=-rating!", "--order", "name")
+    assert found == [
+        "Canon_40D.jpg",
+        "Nikon_D70.jpg",
+        "Kodak_CX7530.jpg",
+        "Pentax_K10D.jpg",
+    ]
+
+
+def test_order_comma_list(shared: Runner) -> None:
+    assert names(shared, "--order", "!rating,name") == [
+        "Kodak_CX7530.jpg",
+        "Pentax_K10D.jpg",
+        "Nikon_D70.jpg",
+        "Canon_40D.jpg",
+    ]
+
+
+def test_bad_order(shared: Runner) -> None:
+    result = shared("images", "search", "--order", "colour")
     assert result.code == 2
     assert "invalid order key 'colour'" in result.err
 
 
-def test_search_count_with_ids(described: Runner) -> None:
-    assert described("search", "--count", "--ids").code == 2
+def test_limit_offset(shared: Runner) -> None:
+    found = names(shared, "--order", "name", "--limit", "2", "--offset", "1")
+    assert found == ["Kodak_CX7530.jpg", "Nikon_D70.jpg"]
+    assert names(shared, "--order", "name", "--offset", "3") == ["Pentax_K10D.jpg"]
+
+
+def test_negative_limit(shared: Runner) -> None:
+    result = shared("images", "search", "--limit", "-1")
+    assert result.code == 2
+    assert "'-1' is negative" in result.err
+
+
+def test_json(shared: Runner, shared_jpegs: Path) -> None:
+    result = shared("images", "search", "--json", "--tag", "sky")
+    images = json.loads(result.out)
+    assert len(images) == 1
+    assert tuple(images[0]) == IMAGE_KEYS
+    assert images[0]["title"] == "goose in flight"
+    assert images[0]["location"] == "photos"
+    assert images[0]["tags"] == ["bird/goose", "sky"]
+    assert images[0]["full_path"] == str(shared_jpegs / "Nikon_D70.jpg")
+    assert images[0]["width"] > 0
+
+
+def test_json_empty(shared: Runner) -> None:
+    assert shared("images", "search", "--json", "--tag", "fish").out == "[]\n"
+
+
+def test_paths(shared: Runner, shared_jpegs: Path) -> None:
+    result = shared("images", "search", "--paths", "--tag", "bird", "--order", "name")
+    assert result.lines == [
+        str(shared_jpegs / "Canon_40D.jpg"),
+        str(shared_jpegs / "Nikon_D70.jpg"),
+    ]
+
+
+def test_paths_unreachable(imported: Runner, jpegs: Path) -> None:
+    imported("locations", "edit", "photos", "--removable")
+    jpegs.rename(jpegs.with_name("unplugged"))
+    result = imported("images", "search", "--paths")
+    assert result.code == 0
+    assert result.out == ""
+    assert "Left out 4 images whose location is not reachable" in result.err
+
+
+def test_json_and_paths(shared: Runner) -> None:
+    assert shared("images", "search", "--json", "--paths").code == 2
