@@ -18,6 +18,15 @@ class InvalidPathError(PicPocketError, OSError):
     """A path is missing, escapes its location, or would overwrite a file."""
 
 
+class PathOutsideRootError(InvalidPathError, InputValidationError):
+    """A path given as an argument would lead outside a location's root.
+
+    It is both an invalid path and a malformed argument, as the standard
+    library's io.UnsupportedOperation is both an OSError and a ValueError,
+    so callers catching either class see it.
+    """
+
+
 class UnknownItemError(PicPocketError, KeyError):
     """A named location, image, task or tag does not exist."""
 

@@ -7,11 +7,11 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePath, PurePosixPath
 from typing import BinaryIO
 
-from picpocket.errors import InvalidPathError
+from picpocket.errors import InvalidPathError, PathOutsideRootError
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +30,21 @@ _NO_HARD_LINKS = frozenset({
 def relative_inside(root: Path, relative: PurePath | str) -> PurePosixPath:
     """Return `relative` as a clean relative path, or raise InvalidPathError.
 
-    Absolute paths, `..` segments and empty paths are rejected, because
-    each could place a file outside the location's root.
+    Absolute paths and `..` segments raise PathOutsideRootError, because
+    each could place a file outside the location's root; an empty path or
+    one containing NUL raises InvalidPathError.
     """
     text = os.fspath(relative)
+    if "\x00" in text:
+        # No file name can contain NUL, and os functions raise ValueError on it.
+        raise InvalidPathError(f"Path {text!r} contains a NUL character; remove it")
     path = PurePosixPath(text.replace(os.sep, "/")) if os.sep != "/" else PurePosixPath(text)
     if path.is_absolute() or PurePath(text).is_absolute():
-        raise InvalidPathError(
+        raise PathOutsideRootError(
             f"Path {text!r} is absolute; give a path relative to the root {root}"
         )
     if ".." in path.parts:
-        raise InvalidPathError(
+        raise PathOutsideRootError(
             f"Path {text!r} contains '..'; give a path inside the root {root}"
         )
     if not path.parts or path == PurePosixPath("."):
@@ -52,18 +56,49 @@ def resolve_inside(root: Path, relative: PurePath | str) -> Path:
     """Join a relative path to root, refusing results that leave root.
 
     Symbolic links are followed for the folders that exist, so a link
-    inside the root that points elsewhere is caught too.
+    inside the root that points elsewhere raises PathOutsideRootError too.
+    A name or path too long for the file system raises InvalidPathError.
     """
     clean = relative_inside(root, relative)
     full = Path(root) / clean
+    _check_lengths(root, clean, full)
     real_root = Path(os.path.realpath(root))
     real_full = Path(os.path.realpath(full))
     if real_full != real_root and real_root not in real_full.parents:
-        raise InvalidPathError(
+        raise PathOutsideRootError(
             f"Path {os.fspath(relative)!r} resolves to {real_full}, outside the "
             f"root {root}; choose a path inside it"
         )
     return full
+
+
+def _check_lengths(root: Path, relative: PurePosixPath, full: Path) -> None:
+    """Raise InvalidPathError when a name or the whole path is too long to create."""
+    name_max = _path_limit(root, "PC_NAME_MAX", 255)
+    for name in relative.parts:
+        size = len(os.fsencode(name))
+        if size > name_max:
+            raise InvalidPathError(
+                f"Name {name!r} is {size} bytes long, more than the {name_max} "
+                f"bytes the file system under {root} allows; choose a shorter name"
+            )
+    # PATH_MAX counts the terminating NUL byte.
+    path_max = _path_limit(root, "PC_PATH_MAX", 4096)
+    size = len(os.fsencode(os.path.abspath(full)))
+    if size >= path_max:
+        raise InvalidPathError(
+            f"Path {os.fspath(full)!r} is {size} bytes long, more than the "
+            f"{path_max - 1} bytes the system allows; choose a shorter path"
+        )
+
+
+def _path_limit(root: Path, name: str, default: int) -> int:
+    """Return a pathconf limit for root, or default where it is not known."""
+    try:
+        limit = os.pathconf(root, name)
+    except (AttributeError, ValueError, OSError):
+        return default
+    return default if limit is None or limit < 0 else limit
 
 
 def copy_exclusive(source: Path, destination: Path) -> None:
@@ -78,8 +113,8 @@ def copy_exclusive(source: Path, destination: Path) -> None:
     because that suffix is not an image format.
 
     Raises:
-        InvalidPathError: the destination exists, or a file is where a
-            parent folder must be created.
+        InvalidPathError: the destination exists, a file is where a parent
+            folder must be created, or the temporary copy's path is too long.
         FileNotFoundError: the source is missing; no folder is created.
     """
     # The source is opened first, so a missing source leaves no new folders.
@@ -89,6 +124,16 @@ def copy_exclusive(source: Path, destination: Path) -> None:
         try:
             _write_partial(reader, source, temporary)
             _publish(temporary, destination)
+        except OSError as error:
+            if error.errno != errno.ENAMETOOLONG:
+                raise
+            # The temporary name is up to 92 bytes, which can push a path
+            # near the limit over it.
+            raise InvalidPathError(
+                f"Cannot copy to {destination}: the path of its temporary copy "
+                f"{temporary.name!r} is too long ({error.strerror}); choose a "
+                f"shorter path"
+            ) from error
         finally:
             _remove_partial(temporary)
 
@@ -205,29 +250,58 @@ def move_exclusive(source: Path, destination: Path) -> None:
     os.unlink(source)
 
 
-def walk_files(root: Path) -> Iterator[Path]:
-    """Yield every file under root, following folder links once.
+def walk_files(root: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield every file under root, following symbolic links that stay inside it.
 
-    Folders already visited (a symbolic-link loop), folders that cannot be
-    read or vanish during the walk, and links to missing targets are logged
-    and skipped.
+    A link whose target lies outside root is logged and skipped, so every
+    yielded path names a file inside root. Folders in `skip` are skipped
+    without a warning. Folders already visited (a symbolic-link loop),
+    folders that cannot be read or vanish during the walk, links to
+    missing targets, FIFOs, sockets and devices are logged and skipped.
     """
-    seen: set[tuple[int, int]] = set()
+    for entry in walk_entries(root, skip):
+        yield Path(entry.path)
+
+
+def walk_entries(root: Path, skip: Iterable[Path] = ()) -> Iterator[os.DirEntry]:
+    """Yield the directory entry of every file that walk_files would yield.
+
+    An entry's path starts with root as given, and the walk skips what
+    walk_files skips. Entries spare callers a Path object per file, which
+    matters in folders of tens of thousands of files.
+    """
+    real_root = os.path.realpath(root)
+    seen = _folder_keys(skip)
+    skipped = set(seen)
     pending = [Path(root)]
     while pending:
         folder = pending.pop()
-        entries = _read_new_folder(folder, seen)
+        entries = _read_new_folder(folder, seen, skipped)
         subfolders = []
         for entry in entries:
-            kind = _entry_kind(entry)
+            kind = _entry_kind(entry, real_root)
             if kind == "folder":
                 subfolders.append(Path(entry.path))
             elif kind == "file":
-                yield Path(entry.path)
+                yield entry
         pending.extend(reversed(subfolders))
 
 
-def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEntry]:
+def _folder_keys(folders: Iterable[Path]) -> set[tuple[int, int]]:
+    """Return the (device, inode) pairs of the folders that exist."""
+    keys = set()
+    for folder in folders:
+        try:
+            status = os.stat(folder)
+        except OSError:
+            continue
+        keys.add((status.st_dev, status.st_ino))
+    return keys
+
+
+def _read_new_folder(
+    folder: Path, seen: set[tuple[int, int]], skipped: set[tuple[int, int]]
+) -> list[os.DirEntry]:
     """Return a folder's entries sorted by name, or [] if seen or unreadable."""
     try:
         status = folder.stat()
@@ -235,6 +309,9 @@ def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEnt
         logger.warning("Skipping folder %s: %s", folder, error)
         return []
     key = (status.st_dev, status.st_ino)
+    if key in skipped:
+        logger.info("Skipping folder %s: the caller excluded it", folder)
+        return []
     if key in seen:
         logger.warning(
             "Skipping folder %s: a symbolic link leads to it again, and it was "
@@ -251,9 +328,36 @@ def _read_new_folder(folder: Path, seen: set[tuple[int, int]]) -> list[os.DirEnt
         return []
 
 
-def _entry_kind(entry: os.DirEntry) -> str | None:
-    """Return "folder", "file", or None for anything else (logged if broken)."""
+def is_inside(real_root: str, path: str) -> bool:
+    """Return whether a path with links resolved is real_root or lies under it."""
+    if path == real_root:
+        return True
+    prefix = real_root if real_root.endswith(os.sep) else real_root + os.sep
+    return path.startswith(prefix)
+
+
+def _leads_outside(entry: os.DirEntry, real_root: str) -> bool:
+    """Return whether entry is a symbolic link to a place outside real_root."""
+    if not entry.is_symlink():
+        return False
+    target = os.path.realpath(entry.path)
+    if is_inside(real_root, target):
+        return False
+    logger.warning(
+        "Skipping %s: it is a symbolic link to %s, outside the folder %s being "
+        "read",
+        entry.path,
+        target,
+        real_root,
+    )
+    return True
+
+
+def _entry_kind(entry: os.DirEntry, real_root: str) -> str | None:
+    """Return "folder", "file", or None for anything else (logged if skipped)."""
     try:
+        if _leads_outside(entry, real_root):
+            return None
         if entry.is_dir():
             return "folder"
         if entry.is_file():
@@ -263,6 +367,11 @@ def _entry_kind(entry: os.DirEntry) -> str | None:
                 "Skipping %s: it is a symbolic link to %s, which does not exist",
                 entry.path,
                 os.readlink(entry.path),
+            )
+        else:
+            # A FIFO would block the reader, and a device is no photo.
+            logger.warning(
+                "Skipping %s: it is not a regular file or folder", entry.path
             )
     except OSError as error:
         logger.warning("Skipping %s: %s", entry.path, error)

@@ -10,14 +10,16 @@ import logging
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pillow_heif
-from PIL import ExifTags, Image, PngImagePlugin, TiffImagePlugin, UnidentifiedImageError
+from PIL import ExifTags, Image, TiffImagePlugin, UnidentifiedImageError
+from PIL.PngImagePlugin import PngImageFile
 
 from picpocket.errors import InputValidationError
 
@@ -35,7 +37,15 @@ DEFAULT_FORMATS: frozenset[str] = frozenset(
 )
 
 _CHUNK_SIZE = 1024 * 1024
+# Files up to this size are read into memory once, for both the hash and
+# Pillow. Larger ones are hashed in chunks and parsed from the file, so a
+# huge file never has to fit in memory.
+IN_MEMORY_LIMIT = 64 * 1024 * 1024
 _MAX_BINARY_LENGTH = 64
+# EXIF values longer than these are left out (with a warning), so that one
+# file's huge EXIF block does not bloat every search that returns it.
+MAX_EXIF_TEXT_LENGTH = 65_536  # characters
+MAX_EXIF_LIST_LENGTH = 4_096  # items
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
 _USER_COMMENT = 0x9286
@@ -52,6 +62,8 @@ _DATE_PATTERN = re.compile(
     r"\s*(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)", re.ASCII
 )
 _OFFSET_PATTERN = re.compile(r"\s*([+-])(\d\d):?(\d\d)\s*$", re.ASCII)
+# EXIF marks an unknown date by blanks, and many cameras write zeros.
+_UNKNOWN_DATE = re.compile(r"[\s:0]*", re.ASCII)
 _SKIP = object()
 
 
@@ -83,18 +95,43 @@ def _normalize_format(suffix: object) -> str:
 
 
 def has_format(path: Path | str, formats: frozenset[str]) -> bool:
-    """Return whether the file's suffix, compared case-insensitively, is in formats."""
-    suffix = Path(path).suffix
-    return bool(suffix) and suffix[1:].lower() in formats
+    """Return whether the file's suffix, compared case-insensitively, is in formats.
+
+    The suffix is the one Path.suffix gives, found without building a Path.
+    """
+    name = os.path.basename(path)
+    dot = name.rfind(".")
+    return 0 < dot < len(name) - 1 and name[dot + 1 :].lower() in formats
 
 
 def hash_image(path: Path) -> str:
-    """Return the lowercase hex SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(_CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Return the lowercase hex SHA-256 of the file's bytes.
+
+    Raises:
+        OSError: the file cannot be read, or is not a regular file.
+    """
+    with open_regular_file(path) as file:
+        return _hash_file(file)[0]
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """Open a regular file for reading in binary mode.
+
+    Raises:
+        OSError: the file cannot be opened, or is a folder, FIFO, socket or
+            device, which would block a reader or never end.
+    """
+    # O_NONBLOCK makes opening a FIFO return at once; on a regular file it
+    # changes nothing.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 @dataclass(frozen=True)
@@ -127,37 +164,58 @@ def read_image_facts(path: Path) -> ImageFacts:
     """Read the hash, size, dimensions, EXIF, creation date and creator of a file.
 
     Unreadable image content leaves the affected fields None and logs one
-    warning. Pixel data is not decoded, so damage past the header goes unnoticed.
+    warning. EXIF dates that are set but invalid, EXIF values too long to
+    store and PNG chunks with a wrong checksum are logged too. Pixel data is
+    not decoded, so other damage past the header goes unnoticed.
 
     Raises:
-        OSError: the file itself cannot be read (missing, no permission).
+        OSError: the file itself cannot be read (missing, no permission, not
+            a regular file).
     """
-    with open(path, "rb") as file:
+    with open_regular_file(path) as file:
         status = os.fstat(file.fileno())
-        data = file.read()
+        if status.st_size > IN_MEMORY_LIMIT:
+            digest, size = _hash_file(file)
+            file.seek(0)
+            width, height, exif = _read_header(path, file)
+        else:
+            data = file.read()
+            digest, size = hashlib.sha256(data).hexdigest(), len(data)
+            width, height, exif = _read_header(path, io.BytesIO(data))
     last_modified = modification_time_of(status)
-    width, height, exif = _read_header(path, data)
     return ImageFacts(
-        hash=hashlib.sha256(data).hexdigest(),
+        hash=digest,
         width=width,
         height=height,
         exif=exif,
-        creation_date=_creation_date(exif) or last_modified,
+        creation_date=_creation_date(exif, path) or last_modified,
         creator=_creator(exif),
         last_modified=last_modified,
-        size=len(data),
+        size=size,
     )
 
 
+def _hash_file(file: BinaryIO) -> tuple[str, int]:
+    """Return the SHA-256 hex digest of an open file's bytes, and their count."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := file.read(_CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def _read_header(
-    path: Path, data: bytes
+    path: Path, source: BinaryIO
 ) -> tuple[int | None, int | None, dict[str, Any] | None]:
     # Pillow and its plugins raise many unrelated types on malformed input
     # (OSError, SyntaxError, ValueError, struct.error, DecompressionBombError,
-    # DecompressionBombWarning when warnings are errors). The bytes are already in
-    # memory, so any exception here comes from the file's content.
+    # DecompressionBombWarning when warnings are errors). The file was opened
+    # and read before, so an exception here comes from its content, or (for a
+    # file too large to hold in memory) from a read error, which is logged
+    # the same way.
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(source)
     except Exception as error:
         logger.warning(
             "Could not read image data from %s, so the file is recorded without "
@@ -170,16 +228,51 @@ def _read_header(
         # NOTE: for TIFF-based RAW files (NEF, DNG) Pillow reports the first image,
         # which may be a reduced preview. Pillow cannot open CR3, RW2, RAF or ORF.
         width, height = image.size
-        try:
-            exif = _read_exif(image)
-        except Exception as error:
-            logger.warning(
-                "Could not read EXIF from %s, so the file is recorded without EXIF: %s",
-                path,
-                _describe(error),
-            )
-            exif = None
+        exif = _read_exif_or_none(image, path)
+        if isinstance(image, PngImageFile):
+            _check_png_chunks(image, path)
     return width, height, exif
+
+
+def _read_exif_or_none(image: Image.Image, path: Path) -> dict[str, Any] | None:
+    """Return an image's EXIF as JSON-safe data, logging what could not be kept."""
+    omitted: list[str] = []
+    try:
+        exif = _read_exif(image, omitted)
+    except Exception as error:
+        logger.warning(
+            "Could not read EXIF from %s, so the file is recorded without EXIF: %s",
+            path,
+            _describe(error),
+        )
+        exif = None
+    if omitted:
+        logger.warning(
+            "Left out the EXIF tags %s of %s: each is longer than %d characters "
+            "of text or %d list items",
+            ", ".join(omitted),
+            path,
+            MAX_EXIF_TEXT_LENGTH,
+            MAX_EXIF_LIST_LENGTH,
+        )
+    return exif
+
+
+def _check_png_chunks(image: PngImageFile, path: Path) -> None:
+    """Log a warning when the chunks after a PNG's header are damaged or missing.
+
+    Pillow's verify() checks each chunk's CRC up to the end chunk, which reads
+    the compressed pixel data without decoding it.
+    """
+    try:
+        image.verify()
+    except Exception as error:
+        logger.warning(
+            "%s looks damaged: its PNG data failed a checksum or ends early (%s), "
+            "so part of the photo may be missing or wrong",
+            path,
+            _describe(error),
+        )
 
 
 def _describe(error: Exception) -> str:
@@ -189,8 +282,8 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _read_exif(image: Image.Image) -> dict[str, Any] | None:
-    if isinstance(image, PngImagePlugin.PngImageFile):
+def _read_exif(image: Image.Image, omitted: list[str]) -> dict[str, Any] | None:
+    if isinstance(image, PngImageFile):
         # PngImageFile.getexif decodes all pixels to look for an eXIf chunk after
         # them, while the base method reads only the chunks before the pixels.
         # NOTE: so EXIF stored after a PNG's pixel data is not read.
@@ -198,9 +291,9 @@ def _read_exif(image: Image.Image) -> dict[str, Any] | None:
     else:
         exif = image.getexif()
     endian = getattr(exif, "endian", None)
-    tags = _convert_ifd(exif, ExifTags.TAGS, endian)
-    tags.update(_convert_ifd(exif.get_ifd(_EXIF_IFD), ExifTags.TAGS, endian))
-    gps = _convert_ifd(exif.get_ifd(_GPS_IFD), ExifTags.GPSTAGS, endian)
+    tags = _convert_ifd(exif, ExifTags.TAGS, endian, omitted)
+    tags.update(_convert_ifd(exif.get_ifd(_EXIF_IFD), ExifTags.TAGS, endian, omitted))
+    gps = _convert_ifd(exif.get_ifd(_GPS_IFD), ExifTags.GPSTAGS, endian, omitted)
     if gps:
         tags["GPSInfo"] = gps
     # Pillow reports a damaged IFD through warnings.warn, which cannot be caught
@@ -213,8 +306,13 @@ def _read_exif(image: Image.Image) -> dict[str, Any] | None:
 
 
 def _convert_ifd(
-    ifd: Mapping[int, Any], names: Mapping[int, str], endian: str | None
+    ifd: Mapping[int, Any],
+    names: Mapping[int, str],
+    endian: str | None,
+    omitted: list[str],
 ) -> dict[str, Any]:
+    """Convert one IFD to JSON-safe data, adding the names of oversized tags to
+    `omitted`."""
     converted = {}
     for tag, value in ifd.items():
         if tag in _SKIPPED_TAGS:
@@ -223,9 +321,18 @@ def _convert_ifd(
             json_value = _user_comment_to_json(value, endian)
         else:
             json_value = _to_json(value)
-        if json_value is not _SKIP:
-            converted[names.get(tag, str(int(tag)))] = json_value
+        name = names.get(tag, str(int(tag)))
+        if _too_large(json_value):
+            omitted.append(name)
+        elif json_value is not _SKIP:
+            converted[name] = json_value
     return converted
+
+
+def _too_large(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > MAX_EXIF_TEXT_LENGTH
+    return isinstance(value, list) and len(value) > MAX_EXIF_LIST_LENGTH
 
 
 def _user_comment_to_json(value: bytes, endian: str | None) -> str | object:
@@ -293,18 +400,33 @@ def _bytes_to_json(value: bytes) -> str | object:
     return value.hex()
 
 
-def _creation_date(exif: dict[str, Any] | None) -> datetime | None:
+def _creation_date(exif: dict[str, Any] | None, path: Path) -> datetime | None:
+    """Return the first usable EXIF date, logging dates that are set but invalid."""
     if not exif:
         return None
     for date_tag, offset_tag in _DATE_SOURCES:
-        date = _parse_exif_date(exif.get(date_tag), exif.get(offset_tag))
+        text = exif.get(date_tag)
+        if text is None or (isinstance(text, str) and _UNKNOWN_DATE.fullmatch(text)):
+            continue
+        date = _parse_exif_date(text, exif.get(offset_tag))
         if date is not None:
             return date
+        logger.warning(
+            "Ignoring EXIF %s %r of %s: it is not a valid date between the "
+            "years 1 and 9999",
+            date_tag,
+            text,
+            path,
+        )
     return None
 
 
 def _parse_exif_date(text: Any, offset_text: Any) -> datetime | None:
-    """Parse an EXIF date such as '2008:05:30 15:56:01' into an aware datetime."""
+    """Parse an EXIF date such as '2008:05:30 15:56:01' into an aware datetime.
+
+    Returns None unless the date exists and stays within the years 1 to 9999
+    when converted to UTC, which is what the databases store.
+    """
     match = _DATE_PATTERN.match(text) if isinstance(text, str) else None
     if match is None:
         return None
@@ -313,9 +435,11 @@ def _parse_exif_date(text: Any, offset_text: Any) -> datetime | None:
         naive = datetime(*(int(part) for part in match.groups()))
         # Without an offset tag the camera's clock is taken as this machine's
         # local time.
-        return naive.astimezone() if offset is None else naive.replace(tzinfo=offset)
+        moment = naive.astimezone() if offset is None else naive.replace(tzinfo=offset)
+        moment.astimezone(timezone.utc)
     except (ValueError, OverflowError, OSError):
         return None
+    return moment
 
 
 def _parse_offset(text: Any) -> timezone | None:

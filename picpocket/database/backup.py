@@ -16,7 +16,11 @@ from picpocket.database.logic import Types
 from picpocket.database.task_runs import TasksMixin
 from picpocket.database.types import Location
 from picpocket.database.tags import normalize_tag
-from picpocket.errors import InputValidationError, InvalidPathError
+from picpocket.errors import (
+    InputValidationError,
+    InvalidPathError,
+    PathOutsideRootError,
+)
 from picpocket.images import normalize_formats
 from picpocket.tasks import parse_source_path, validate_destination_format
 
@@ -87,11 +91,15 @@ def _check_section(path: Path, section: str, items: Any) -> None:
             f"Backup {path} is damaged: {section!r} must be a list"
         )
     for number, item in enumerate(items):
-        problem = _entry_problem(section, item)
+        entry = f"Backup {path} is damaged: entry {number} of {section!r}"
+        try:
+            problem = _entry_problem(section, item)
+        except PathOutsideRootError as error:
+            raise PathOutsideRootError(f"{entry} is invalid: {error}") from None
         if problem is not None:
-            raise InputValidationError(
-                f"Backup {path} is damaged: entry {number} of {section!r} {problem}"
-            )
+            raise InputValidationError(f"{entry} {problem}")
+        if section == "images":
+            _check_image_path(entry, item["path"])
 
 
 def _entry_problem(section: str, item: Any) -> str | None:
@@ -107,10 +115,10 @@ def _entry_problem(section: str, item: Any) -> str | None:
             value = item.get(key)
             if kind != "required" and value is not None and not _has_kind(kind, value):
                 return f"has a {key!r} that is not a {kind}: {value!r}"
-    if section == "images" and _unsafe_path(item["path"]):
-        return f"has a path that leaves its location: {item['path']!r}"
     try:
         _check_values(section, item)
+    except PathOutsideRootError:
+        raise
     except InputValidationError as error:
         return f"is invalid: {error}"
     return None
@@ -154,9 +162,24 @@ def _has_kind(kind: str, value: Any) -> bool:
     return True
 
 
-def _unsafe_path(text: str) -> bool:
+def _check_image_path(entry: str, text: str) -> None:
+    """Raise unless an image's path names a file inside its location.
+
+    Raises:
+        PathOutsideRootError: the path is absolute or has a `..` segment.
+        InputValidationError: the path contains NUL or names the root.
+    """
     relative = PurePosixPath(text)
-    return relative.is_absolute() or ".." in relative.parts or text in ("", ".")
+    if relative.is_absolute() or ".." in relative.parts:
+        raise PathOutsideRootError(
+            f"{entry} has the path {text!r}, which leads outside its location; "
+            f"correct or remove it"
+        )
+    if "\x00" in text or relative == PurePosixPath("."):
+        raise InputValidationError(
+            f"{entry} has the path {text!r}, which names no file; correct or "
+            f"remove it"
+        )
 
 
 def _write_backup(path: Path, text: str) -> None:

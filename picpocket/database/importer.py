@@ -28,6 +28,7 @@ from picpocket.database.reading import (
     check_root_present,
     make_executor,
     map_in_order,
+    nested_roots,
     read_files,
     report,
     worker_count,
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 
 async def _list_files(
-    location: Location, root: Path, formats: frozenset[str]
+    location: Location, root: Path, formats: frozenset[str], skip: list[Path]
 ) -> list[tuple[PurePosixPath, datetime]]:
     """List the candidate files, raising InvalidPathError when the folder is gone."""
     if not await asyncio.to_thread(root.is_dir):
@@ -50,7 +51,7 @@ async def _list_files(
             f"does not exist; attach the drive, or fix the path with "
             f"edit_location() or mount()"
         )
-    files = await asyncio.to_thread(candidate_files, root, formats)
+    files = await asyncio.to_thread(candidate_files, root, formats, skip)
     # A folder that vanished during the walk leaves a partial list.
     check_root_present(root, location.name, 0)
     return files
@@ -117,6 +118,8 @@ class ImporterMixin(ImagesMixin):
         found images that have none. `progress` is called with (done, total)
         files. Each batch commits on its own and a cancel waits for the
         batch being written, so a cancelled import keeps whole batches.
+        The folder of another location nested inside this one is left out,
+        as are symbolic links that lead outside the location.
 
         Raises:
             InvalidPathError: the location is unreachable, or its folder is
@@ -129,7 +132,14 @@ class ImporterMixin(ImagesMixin):
         async with self.transaction(commit=False) as cursor:
             location, root = await self._reachable_location(cursor, name_or_id)
             existing = await self._existing_paths(cursor, location.id)
-        files = await _list_files(location, root, formats)
+            roots = await self._reachable_roots(cursor)
+        # A file belongs to the innermost location that contains it, so
+        # nested locations do not record the same file twice.
+        others = [folder for key, folder in roots.items() if key != location.id]
+        nested = nested_roots(root, others)
+        if nested:
+            logger.info("Leaving out the folders of other locations: %s", nested)
+        files = await _list_files(location, root, formats, nested)
         to_read, unchanged = _split_unchanged(files, existing)
         logger.info(
             "Importing location %r from %s: %d files, %d unchanged",
@@ -279,9 +289,13 @@ class ImporterMixin(ImagesMixin):
                     image_creator,
                 )
             )
+        # Another process (the desktop app beside the command line) may have
+        # recorded some of these files since this import listed the location.
+        # Its rows are kept, and their ids are returned with the new ones.
         await cursor.executemany(
             f"INSERT INTO images ({', '.join(columns)}) "
-            f"VALUES ({placeholders(len(columns))})",
+            f"VALUES ({placeholders(len(columns))}) "
+            "ON CONFLICT (location, path) DO NOTHING",
             rows,
         )
         paths = [row[1] for row in rows]

@@ -18,6 +18,15 @@ from typing import Any, ClassVar
 from picpocket.errors import InputValidationError
 
 
+def casefold_text(value: Any) -> Any:
+    """Return a string casefolded (full Unicode case folding), anything else as is.
+
+    Case folding maps each character on its own, without context, so the
+    folded form of a substring is a substring of the folded whole.
+    """
+    return value.casefold() if isinstance(value, str) else value
+
+
 class Types(enum.Enum):
     """Types of PicPocket property."""
 
@@ -91,6 +100,17 @@ class SQL(ABC):
     def like(self) -> str:
         """The case-insensitive pattern operator (LIKE in SQLite, ILIKE elsewhere)."""
         return "LIKE"
+
+    def fold_case(self, expression: str) -> str:
+        """Return SQL that folds the letter case of a text expression.
+
+        Text pattern filters fold both the column and the pattern with it
+        before they compare them with `like`. `expression` is a column
+        expression or the pattern's `?` placeholder, which must appear once
+        in the result. The default returns the expression unchanged, which
+        leaves case to the `like` operator.
+        """
+        return expression
 
     def format(self, statement: str, *parts: str) -> str:
         """Add already-formatted sections to a statement with `{}` markers."""
@@ -262,10 +282,8 @@ class Text(_ValueComparison):
 
     `=` is exact and case-sensitive. The pattern comparators ignore
     case and treat `%`, `_` and the escape character in the value
-    literally.
-    NOTE: both backends fold only ASCII letters (SQLite's LIKE, and
-    PostgreSQL's ILIKE on the byte-wise "C" collation of our text
-    columns), so a pattern match of non-ASCII letters is case-sensitive.
+    literally. The backend's `SQL.fold_case` folds the case of both the
+    column and the pattern.
     """
 
     _kinds = frozenset({Types.TEXT})
@@ -288,7 +306,10 @@ class Text(_ValueComparison):
             return self._wrap(f"{column.expression} = ?"), [self.value]
         pattern = _LIKE_PATTERNS[self.comparator].format(sql.escape_like(self.value))
         escape = sql.literal(sql.escape or "\\")
-        condition = f"{column.expression} {sql.like} ? ESCAPE {escape}"
+        # The pattern goes through the same folding as the column, so both
+        # sides agree on case whatever the backend folds.
+        folded_column = sql.fold_case(column.expression)
+        condition = f"{folded_column} {sql.like} {sql.fold_case('?')} ESCAPE {escape}"
         return self._wrap(condition), [pattern]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from picpocket.errors import InputValidationError, PicPocketError
 try:
     import psycopg
     from psycopg.types.json import Jsonb
-    from psycopg_pool import AsyncConnectionPool, PoolTimeout
+    from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 except ImportError:  # pragma: no cover - depends on the installed extras
     psycopg = None  # type: ignore[assignment]
 
@@ -33,9 +34,26 @@ CONNECTION_KEYS = ("host", "port", "user", "password", "dbname")
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 4
 CONNECT_TIMEOUT = 10  # seconds
+# Seconds that closing a broken pool waits for its background connection
+# attempts to stop.
+DISCARD_TIMEOUT = 1.0
 # Key of the advisory lock that serializes schema migrations; any fixed
 # number works, as long as no other application on the database uses it.
 MIGRATION_LOCK_KEY = 0x50_69_63_50  # "PicP" in ASCII
+# Collations whose lower() maps every Unicode letter, most preferred first.
+# glibc's C.UTF-8 maps one character at a time; ICU's root locale also maps
+# a final capital sigma to final sigma, which FOLD_FROM below undoes.
+FOLD_COLLATIONS = ("C.utf8", "C.UTF-8", "und-x-icu")
+# Lowercase letters that Unicode case folding merges with another letter
+# (final sigma, long s, Greek symbol forms), and the letters they become.
+FOLD_FROM = (
+    "\u00b5\u017f\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1e9b\u1fbe"
+    "\u0345"
+)
+FOLD_TO = (
+    "\u03bc\u0073\u03c3\u03b2\u03b8\u03c6\u03c0\u03ba\u03c1\u03b5\u1e61\u03b9"
+    "\u03b9"
+)
 
 
 class DatabaseUnavailableError(PicPocketError):
@@ -50,6 +68,21 @@ def to_driver_style(statement: str) -> str:
 
 class PostgresSQL(SQL):
     """SQL for PostgreSQL: native booleans, timestamptz and JSONB."""
+
+    def __init__(self) -> None:
+        # One of FOLD_COLLATIONS, which PostgreSQL._open_pool looks up.
+        self.fold_collation: str | None = None
+
+    def fold_case(self, expression: str) -> str:
+        if self.fold_collation is None:
+            # NOTE: without a Unicode collation lower() uses the database's
+            # default one, which folds only ASCII letters in the C locale.
+            lowered = f"lower({expression})"
+        else:
+            collation = self.identifier(self.fold_collation)
+            lowered = f"lower(CAST({expression} AS TEXT) COLLATE {collation})"
+        folds = f"{self.literal(FOLD_FROM)}, {self.literal(FOLD_TO)}"
+        return f"translate({lowered}, {folds})"
 
     @property
     def types(self) -> set[Types]:
@@ -204,6 +237,8 @@ class PostgreSQL(DbApi):
             if key in CONNECTION_KEYS and value is not None
         }
         self._pool: AsyncConnectionPool | None = None
+        # Keeps two calls from opening two pools at once.
+        self._pool_lock = asyncio.Lock()
 
     @classmethod
     def parse_connection_info(
@@ -293,7 +328,6 @@ class PostgreSQL(DbApi):
             min_size=POOL_MIN_SIZE,
             max_size=POOL_MAX_SIZE,
             open=False,
-            check=AsyncConnectionPool.check_connection,
             timeout=CONNECT_TIMEOUT,
         )
         # Connect once directly first: the pool retries silently, while a
@@ -308,7 +342,10 @@ class PostgreSQL(DbApi):
                 f"{str(error).strip()}; check that the server runs, the database "
                 f"exists and the user name and password are right"
             ) from None
-        await connection.close()
+        try:
+            self._sql.fold_collation = await find_fold_collation(connection)
+        finally:
+            await connection.close()
         await pool.open()
         self._pool = pool
 
@@ -318,19 +355,86 @@ class PostgreSQL(DbApi):
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Any]:
-        if self._pool is None:
-            await self._open_pool()
-        assert self._pool is not None
+        """Lend a pooled connection that passed a check just now.
+
+        When the connection breaks during the block, the pool is replaced,
+        so the next call connects afresh instead of waiting out the pool's
+        reconnection delays.
+        """
+        pool, connection = await self._checked_connection()
         try:
-            async with self._pool.connection() as connection:
-                yield connection
+            yield connection
         except psycopg.OperationalError as error:
-            raise self._failure(error) from error
+            failure = self._failure(error)
+            if isinstance(failure, DatabaseUnavailableError):
+                await self._discard_pool(pool)
+            raise failure from error
+        finally:
+            await pool.putconn(connection)
+
+    async def _checked_connection(self) -> tuple[AsyncConnectionPool, Any]:
+        """Return the pool and one of its connections that passes a check.
+
+        A connection that fails the check was broken by a server restart or
+        outage since its last use. The pool is then replaced once, and
+        opening the new one raises DatabaseUnavailableError at once when
+        the server is still unreachable.
+        """
+        for attempt in range(2):
+            pool = await self._current_pool()
+            try:
+                connection = await self._take_connection(pool)
+            except PoolClosed:
+                # Another call discarded this pool a moment ago.
+                continue
+            try:
+                await pool.check_connection(connection)
+            except psycopg.OperationalError as error:
+                # Closed first, so that the pool closes the connection
+                # instead of logging it as broken and replacing it.
+                await self._discard_pool(pool)
+                await pool.putconn(connection)
+                if attempt > 0:
+                    raise self._failure(error) from error
+                logger.info(
+                    "Reconnecting to the PostgreSQL %s: %s",
+                    describe_server(self._info),
+                    str(error).strip(),
+                )
+                continue
+            except BaseException:
+                await pool.putconn(connection)
+                raise
+            return pool, connection
+        raise DatabaseUnavailableError(
+            f"The connections to the PostgreSQL {describe_server(self._info)} "
+            f"keep breaking; check the server and try again"
+        )
+
+    async def _take_connection(self, pool: AsyncConnectionPool) -> Any:
+        try:
+            return await pool.getconn()
         except PoolTimeout as error:
+            await self._discard_pool(pool)
             raise DatabaseUnavailableError(
                 f"No connection to the PostgreSQL {describe_server(self._info)} "
-                f"within {CONNECT_TIMEOUT} s; check that the server runs"
+                f"within {CONNECT_TIMEOUT} s: the server is unreachable or "
+                f"slow, or {POOL_MAX_SIZE} calls already use every "
+                f"connection; try again"
             ) from error
+
+    async def _current_pool(self) -> AsyncConnectionPool:
+        async with self._pool_lock:
+            if self._pool is None:
+                await self._open_pool()
+            assert self._pool is not None
+            return self._pool
+
+    async def _discard_pool(self, pool: AsyncConnectionPool) -> None:
+        """Close a pool whose connections broke, so the next call opens a new one."""
+        if self._pool is pool:
+            self._pool = None
+        await pool.close(timeout=DISCARD_TIMEOUT)
 
     def _failure(self, error: Exception) -> PicPocketError:
         server = describe_server(self._info)
@@ -340,10 +444,12 @@ class PostgreSQL(DbApi):
         # server process.
         sqlstate = getattr(error, "sqlstate", None)
         if sqlstate is None or sqlstate.startswith(("08", "57P")):
+            # A connection that broke during COMMIT leaves the client
+            # unsure whether the commit happened, but never half of it.
             return DatabaseUnavailableError(
                 f"Lost the connection to the PostgreSQL {server}: {detail}. "
-                f"The transaction was rolled back; try again when the server "
-                f"is back"
+                f"The change in progress was saved whole or not at all; try "
+                f"again when the server is back"
             )
         return PicPocketError(
             f"The PostgreSQL {server} could not complete the request: {detail}. "
@@ -370,6 +476,34 @@ class PostgreSQL(DbApi):
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+async def find_fold_collation(connection: Any) -> str | None:
+    """Return the first of FOLD_COLLATIONS that the database can use, if any."""
+    try:
+        cursor = await connection.execute(
+            "SELECT collname FROM pg_collation WHERE collname = ANY(%s) AND "
+            "collencoding IN (-1, (SELECT encoding FROM pg_database "
+            "WHERE datname = current_database()))",
+            (list(FOLD_COLLATIONS),),
+        )
+        found = {row[0] for row in await cursor.fetchall()}
+    except psycopg.Error as error:
+        logger.warning(
+            "Could not list PostgreSQL's collations, so text searches ignore "
+            "the case of ASCII letters only until the next connection: %s",
+            error,
+        )
+        return None
+    for name in FOLD_COLLATIONS:
+        if name in found:
+            return name
+    logger.warning(
+        "PostgreSQL has none of the collations %s, so text searches ignore "
+        "the case of ASCII letters only",
+        ", ".join(FOLD_COLLATIONS),
+    )
+    return None
 
 
 def _require_driver() -> None:

@@ -16,8 +16,13 @@ from typing import NamedTuple, TypeVar
 
 from picpocket.database.images import modification_time
 from picpocket.errors import InputValidationError, InvalidPathError
-from picpocket.files import walk_files
-from picpocket.images import ImageFacts, has_format, read_image_facts
+from picpocket.files import is_inside, walk_entries
+from picpocket.images import (
+    ImageFacts,
+    has_format,
+    modification_time_of,
+    read_image_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,28 +158,48 @@ async def map_in_order(
             future.cancel()
 
 
+def nested_roots(root: Path, others: Iterable[Path | None]) -> list[Path]:
+    """Return the folders among `others` that lie strictly inside root.
+
+    Links are resolved on both sides, so a location reached through a
+    symbolic link still counts as nested.
+    """
+    real_root = os.path.realpath(root)
+    nested = []
+    for other in others:
+        if other is None:
+            continue
+        real_other = os.path.realpath(other)
+        if real_other != real_root and is_inside(real_root, real_other):
+            nested.append(Path(other))
+    return nested
+
+
 def candidate_files(
-    root: Path, formats: frozenset[str]
+    root: Path, formats: frozenset[str], skip: Iterable[Path] = ()
 ) -> list[tuple[PurePosixPath, datetime]]:
     """List the files under root with an accepted suffix, with their mtimes.
 
-    Names that are not valid Unicode cannot be stored as text, so they
-    are logged and skipped.
+    Folders in `skip` are left out. Names that are not valid Unicode
+    cannot be stored as text, so they are logged and skipped.
     """
     found = []
-    for path in walk_files(root):
-        if not has_format(path, formats):
+    # Entry paths start with root as given, so slicing gives the relative
+    # path without a Path object per file.
+    prefix = os.path.join(os.fspath(Path(root)), "")
+    for entry in walk_entries(root, skip):
+        if not has_format(entry.name, formats):
             continue
-        relative = PurePosixPath(path.relative_to(root).as_posix())
+        relative = entry.path[len(prefix) :].replace(os.sep, "/")
         try:
-            relative.as_posix().encode("utf-8")
+            relative.encode("utf-8")
         except UnicodeEncodeError:
-            logger.warning("Skipping %r: its name is not valid Unicode", str(path))
+            logger.warning("Skipping %r: its name is not valid Unicode", entry.path)
             continue
         try:
-            found.append((relative, modification_time(path)))
+            found.append((PurePosixPath(relative), modification_time_of(entry.stat())))
         except OSError as error:
-            logger.warning("Skipping %s: %s", path, error)
+            logger.warning("Skipping %s: %s", entry.path, error)
     return found
 
 

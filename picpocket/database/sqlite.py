@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -17,17 +18,19 @@ import aiosqlite
 from picpocket.configuration import CONFIG_NAME, connection_table
 from picpocket.database.base import Cursor, Row
 from picpocket.database.dbapi import DbApi
-from picpocket.database.logic import SQL, Types
+from picpocket.database.logic import SQL, Types, casefold_text
 from picpocket.database.schema import SchemaTypes
 from picpocket.errors import InputValidationError, InvalidPathError, PicPocketError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_FILE = "picpocket.sqlite3"
+# Seconds a statement waits for another process's write transaction (the
+# desktop app's or the command line's) before raising LibraryBusyError.
+# Write transactions here take well under a second, apart from moves of
+# large files between drives, deletes of large files and backup imports.
+BUSY_TIMEOUT = 10.0
 PRAGMAS = (
-    # Set first, so that the pragmas below wait for a writer in another
-    # process instead of failing at once.
-    "PRAGMA busy_timeout = 10000",
     "PRAGMA journal_mode = WAL",
     # In WAL mode NORMAL is still safe from corruption; a power cut can lose
     # only the last commits.
@@ -36,6 +39,10 @@ PRAGMAS = (
 )
 # SQLite result codes that mean the file itself cannot serve as the library.
 UNUSABLE_FILE_ERRORS = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
+
+
+class LibraryBusyError(PicPocketError):
+    """Another process held the SQLite library's write lock for too long."""
 
 
 def is_read_only_error(error: sqlite3.Error) -> bool:
@@ -79,6 +86,19 @@ class SQLiteSQL(SQL):
     def param(self) -> str:
         return "?"
 
+    def fold_case(self, expression: str) -> str:
+        # _open_connection registers picpocket_casefold.
+        folded = f"picpocket_casefold({expression})"
+        if expression == "?":
+            return folded
+        # SQLite's LIKE already ignores the case of ASCII letters, so only
+        # text with other characters (more bytes than characters) pays for
+        # the call into Python.
+        return (
+            f"(CASE WHEN length({expression}) = length(CAST({expression} AS BLOB)) "
+            f"THEN {expression} ELSE {folded} END)"
+        )
+
     def adapt(self, kind: Types, value: Any) -> Any:
         if value is None:
             return None
@@ -114,6 +134,23 @@ def read_only_as_picpocket_error(path: Path) -> Iterator[None]:
         raise PicPocketError(
             f"The library at {path} is read-only, so it cannot be changed: "
             f"{error}. Make the file and its folder writable to change it"
+        ) from error
+
+
+@contextmanager
+def busy_as_picpocket_error(path: Path) -> Iterator[None]:
+    """Turn SQLite's "database is locked" in a block into a LibraryBusyError."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        name = getattr(error, "sqlite_errorname", None) or ""
+        if not name.startswith("SQLITE_BUSY"):
+            raise
+        raise LibraryBusyError(
+            f"The library at {path} is busy: another program, such as the "
+            f"desktop app or the command line, kept changing it for more than "
+            f"{BUSY_TIMEOUT:g} s ({error}). Nothing was changed; try again "
+            f"when that program has finished"
         ) from error
 
 
@@ -246,12 +283,17 @@ class SQLite(DbApi):
 
     async def _open_connection(self) -> aiosqlite.Connection:
         try:
-            connection = await aiosqlite.connect(self._path, isolation_level=None)
+            pending = aiosqlite.connect(self._path, isolation_level=None)
+            _run_as_daemon(pending)
+            connection = await pending
         except sqlite3.Error as error:
             self._raise_if_unusable(error)
             raise
         try:
             await self._apply_pragmas(connection)
+            await connection.create_function(
+                "picpocket_casefold", 1, casefold_text, deterministic=True
+            )
         except sqlite3.Error as error:
             await connection.close()
             self._raise_if_unusable(error)
@@ -263,7 +305,10 @@ class SQLite(DbApi):
         return connection
 
     async def _apply_pragmas(self, connection: aiosqlite.Connection) -> None:
-        for pragma in PRAGMAS:
+        # The busy timeout comes first, so that the pragmas after it wait
+        # for a writer in another process instead of failing at once.
+        busy_timeout = f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}"
+        for pragma in (busy_timeout, *PRAGMAS):
             try:
                 await connection.execute_fetchall(pragma)
             except sqlite3.OperationalError as error:
@@ -286,15 +331,20 @@ class SQLite(DbApi):
     async def connect(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             if self._connection is None:
-                self._connection = await self._open_connection()
+                with busy_as_picpocket_error(self._path):
+                    self._connection = await self._open_connection()
             yield self._connection
 
     @asynccontextmanager
     async def cursor(
         self, connection: aiosqlite.Connection, commit: bool = False
     ) -> AsyncIterator[_Cursor]:
-        # BEGIN and COMMIT can fail on a read-only database too.
-        with read_only_as_picpocket_error(self._path):
+        # BEGIN and COMMIT can fail on a read-only database too, and
+        # BEGIN IMMEDIATE waits at most BUSY_TIMEOUT for another writer.
+        with (
+            read_only_as_picpocket_error(self._path),
+            busy_as_picpocket_error(self._path),
+        ):
             async with self._transaction(connection, commit) as cursor:
                 yield cursor
 
@@ -330,3 +380,19 @@ class SQLite(DbApi):
             if self._connection is not None:
                 await self._connection.close()
                 self._connection = None
+
+
+def _run_as_daemon(connection: aiosqlite.Connection) -> None:
+    """Let the interpreter exit while a connection is still open.
+
+    aiosqlite runs each connection in a thread that the interpreter waits
+    for at exit, so a script that fails before close() would hang instead
+    of exiting. Exiting with a transaction open is safe, because SQLite
+    discards it as it does after a crash.
+    """
+    # NOTE: aiosqlite (0.22) has no public setting for this, so this sets
+    # its private _thread before the thread starts, and does nothing when a
+    # later version renames it.
+    thread = getattr(connection, "_thread", None)
+    if isinstance(thread, threading.Thread) and not thread.is_alive():
+        thread.daemon = True

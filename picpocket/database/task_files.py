@@ -97,9 +97,31 @@ def transfer_file(
     try:
         copy_exclusive(source.path, target)
     except InvalidPathError as error:
+        if target.is_file():
+            # Another run (of this task in another process, say) published
+            # a file there since the check above, which may be this photo.
+            return _compare_existing(source, relative, target, facts)
         logger.warning("Not copying %s: %s", source.path, error)
         return Transfer(source, "conflict", relative)
-    return Transfer(source, "copied", relative, facts, modification_time(target))
+    return Transfer(source, "copied", relative, facts, _copy_time(source, target))
+
+
+def _copy_time(source: SourceFile, target: Path) -> datetime:
+    """Return a finished copy's modification time, even if its drive just left.
+
+    The copy is complete and published, so it must be recorded. When the
+    destination drive disappears before the copy can be read back, this
+    returns the source's time, which copy_exclusive gave the copy.
+    """
+    try:
+        return modification_time(target)
+    except OSError as error:
+        logger.warning(
+            "Copied %s to %s, but cannot read the copy back (%s); recording "
+            "the source's modification time",
+            source.path, target, error,
+        )
+        return modification_time(source.path)
 
 
 def _destination(

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from picpocket.errors import InputValidationError
+from picpocket.errors import InputValidationError, PathOutsideRootError
 from picpocket.tasks.source_path import SAMPLE_DATE
 
 
@@ -35,13 +35,19 @@ def _template_error(template: str, problem: str) -> InputValidationError:
     return InputValidationError(f"Invalid destination format {template!r}: {problem}")
 
 
+def _escape_error(template: str, problem: str) -> PathOutsideRootError:
+    return PathOutsideRootError(f"Invalid destination format {template!r}: {problem}")
+
+
 def validate_destination_format(template: str) -> None:
     """Raise InputValidationError unless template is a usable destination format.
 
     The template may use only the named fields in DESTINATION_FIELDS, without
     attribute or index access, positional fields, conversions or nested fields.
     Every format spec must work on a sample value, and the template rendered
-    with sample values must be a non-empty relative path without '..' segments.
+    with sample values must be a non-empty relative path without '..' segments;
+    an absolute path or a '..' segment raises PathOutsideRootError, which is
+    also an InputValidationError.
     """
     try:
         replacement_fields = list(string.Formatter().parse(template))
@@ -54,10 +60,12 @@ def validate_destination_format(template: str) -> None:
             _check_field(template, field, format_spec or "", conversion)
     sample = template.format_map(_SAMPLE_VALUES)
     if sample.startswith("/"):
-        raise _template_error(
+        raise _escape_error(
             template, "it gives an absolute path. Remove the leading '/'"
         )
     problem = _path_problem(sample)
+    if problem == _LEAVES_ROOT:
+        raise _escape_error(template, f"the sample path {sample!r} {problem}")
     if problem:
         raise _template_error(template, f"the sample path {sample!r} {problem}")
 
@@ -95,12 +103,15 @@ def _check_field(
         ) from error
 
 
+_LEAVES_ROOT = "has a '..' segment, which would leave the destination root"
+
+
 def _path_problem(rendered: str) -> str | None:
     segments = _path_segments(rendered)
     if not segments:
         return "is empty"
     if ".." in segments:
-        return "has a '..' segment, which would leave the destination root"
+        return _LEAVES_ROOT
     if "\0" in rendered:
         return "contains a NUL character"
     return None
@@ -126,7 +137,9 @@ def format_destination(
     the SHA-256 hex of its contents and index a 1-based counter. Empty and '.'
     segments are dropped, so the default format puts a file from the source
     root at the destination root. Raises InputValidationError for an invalid
-    template or values, or a rendered path that is empty or has a '..' segment.
+    template or values, or a rendered path that is empty, and
+    PathOutsideRootError (an InputValidationError too) for an absolute
+    directory or a rendered path with a '..' segment.
     """
     validate_destination_format(template)
     _check_destination_values(directory, file, index)
@@ -143,7 +156,9 @@ def format_destination(
     )
     problem = _path_problem(rendered)
     if problem:
-        raise InputValidationError(
+        escapes = problem == _LEAVES_ROOT
+        error = PathOutsideRootError if escapes else InputValidationError
+        raise error(
             f"Invalid destination path {rendered!r} from format {template!r}: "
             f"it {problem}"
         )
@@ -152,7 +167,7 @@ def format_destination(
 
 def _check_destination_values(directory: str, file: str, index: int) -> None:
     if directory.startswith("/"):
-        raise InputValidationError(
+        raise PathOutsideRootError(
             f"Invalid directory {directory!r}: it must be relative to the source "
             "location's root"
         )

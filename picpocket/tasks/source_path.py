@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from picpocket.errors import InputValidationError
+from picpocket.files import is_inside
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +269,8 @@ def find_source_folders(
     no later than the last day of the month when the month is known (February
     allows 29 until the year is known). DateFormat: datetime.strptime(name,
     format) succeeds. RegexPart: re.fullmatch. Symbolic links to folders are
-    followed.
+    followed while their targets stay inside root; a link that leads out of
+    root is logged at WARNING and skipped.
 
     With since, a folder is skipped when its date lies wholly before since's
     local date, and a folder on since's year, month or day is kept. The date is
@@ -287,20 +289,49 @@ def find_source_folders(
     since_date = None
     if since is not None:
         since_date = (since.astimezone() if since.tzinfo else since).date()
-    return _walk(root, tuple(parts), _KnownDate(), since_date)
+    walk = _Walk(os.path.realpath(root), since_date)
+    return walk.folders(root, tuple(parts), _KnownDate())
 
 
-def _walk(
-    folder: Path, parts: tuple[PathPart, ...], known: _KnownDate, since: Date | None
-) -> Iterator[Path]:
-    if not parts:
-        yield folder
-        return
-    for child, child_known in _match_children(folder, parts[0], known):
-        if since is not None and child_known.is_before(since):
-            logger.debug("Skipping %s because it is dated before %s", child, since)
-            continue
-        yield from _walk(child, parts[1:], child_known, since)
+@dataclass(frozen=True)
+class _Walk:
+    """One search for source folders: the resolved root, and the date limit."""
+
+    real_root: str
+    since: Date | None
+
+    def folders(
+        self, folder: Path, parts: tuple[PathPart, ...], known: _KnownDate
+    ) -> Iterator[Path]:
+        if not parts:
+            yield folder
+            return
+        for child, child_known in _match_children(folder, parts[0], known):
+            if self.since is not None and child_known.is_before(self.since):
+                logger.debug(
+                    "Skipping %s because it is dated before %s", child, self.since
+                )
+                continue
+            if _leads_outside(child, self.real_root):
+                continue
+            yield from self.folders(child, parts[1:], child_known)
+
+
+def _leads_outside(folder: Path, real_root: str) -> bool:
+    """Return whether folder is a symbolic link out of real_root, logging it."""
+    if not os.path.islink(folder):
+        return False
+    target = os.path.realpath(folder)
+    if is_inside(real_root, target):
+        return False
+    logger.warning(
+        "Skipping folder %s because it is a symbolic link to %s, outside the "
+        "source root %s",
+        folder,
+        target,
+        real_root,
+    )
+    return True
 
 
 def _match_children(

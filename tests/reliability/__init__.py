@@ -1,0 +1,1 @@
+"""Reliability tests: hostile files, escaping paths, interrupted and concurrent work."""
