@@ -25,9 +25,13 @@ def spawn(coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any
     return task
 
 
-def on_error(handler: Callable[[str, BaseException], None]) -> None:
-    """Call `handler(name, error)` when a spawned coroutine fails."""
+def on_error(handler: Callable[[str, BaseException], None]) -> Callable[[], None]:
+    """Call `handler(name, error)` when a spawned coroutine fails.
+
+    Return a function that unregisters the handler.
+    """
     _error_handlers.append(handler)
+    return lambda: _error_handlers.remove(handler) if handler in _error_handlers else None
 
 
 def _finished(task: asyncio.Task[Any]) -> None:

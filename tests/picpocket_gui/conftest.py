@@ -6,6 +6,7 @@ and engine coroutines are served by one loop as in the app.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +19,13 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 import picpocket  # noqa: E402
 from picpocket_gui.event_loop import new_event_loop  # noqa: E402
+from picpocket_gui.garbage import UiThreadCollector  # noqa: E402
 
 
 def _qasync_loop() -> qasync.QEventLoop:
     application = QApplication.instance() or QApplication([])
+    # Closing a test's last window must not quit the app and stop the loop.
+    application.setQuitOnLastWindowClosed(False)
     return new_event_loop(application)
 
 
@@ -39,3 +43,19 @@ async def library(tmp_path: Path, photos: Path) -> AsyncIterator[picpocket.api.P
     yield api
     await api.close()
 
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _collect_on_ui_thread(qapp):
+    """Collect garbage on the UI thread only, as the app does."""
+    collector = UiThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test():
+    """Free each test's widgets on the UI thread before the next test starts."""
+    yield
+    gc.collect()

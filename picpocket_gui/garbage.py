@@ -1,0 +1,52 @@
+"""Collecting Python garbage on the UI thread only.
+
+Python's cyclic garbage collector runs in whichever thread happens to
+allocate when a threshold is crossed, often an engine worker thread.
+Collecting a cycle that holds a Qt widget there destroys the widget off
+the UI thread, which crashes Qt later. So automatic collection is turned
+off while the app runs, and a timer on the UI thread collects instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+from PySide6.QtCore import QObject, QTimer
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_MS = 500
+
+
+class UiThreadCollector(QObject):
+    """Turn off automatic garbage collection and collect from a UI-thread timer."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thresholds = gc.get_threshold()
+        self._was_enabled = gc.isenabled()
+        self._timer = QTimer(self)
+        self._timer.setInterval(INTERVAL_MS)
+        self._timer.timeout.connect(self.collect_if_due)
+
+    def start(self) -> None:
+        """Stop automatic collection; collect on the timer instead."""
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Collect once more and turn automatic collection back on if it was on."""
+        self._timer.stop()
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()
+
+    def collect_if_due(self) -> None:
+        """Collect the oldest generation whose threshold has been crossed."""
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > self._thresholds[generation]:
+                gc.collect(generation)
+                return
