@@ -53,6 +53,14 @@ def modification_time(path: Path) -> datetime:
     return modification_time_of(os.stat(path))
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    """Return whether two existing paths name the same file (hard links)."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
 def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
     """Return the file name without extension, and the lowercase extension."""
     suffix = relative.suffix
@@ -304,7 +312,11 @@ class ImagesMixin(TagsMixin, DbApiBase):
         try:
             async with self.transaction() as cursor:
                 current, target = await self._record_move(cursor, id, path, location)
-                if current.exists() or not target.exists():
+                if current.exists() and target.exists():
+                    # A move interrupted after linking the new name: the
+                    # two names are one file, so only the old name goes.
+                    await asyncio.to_thread(current.unlink)
+                elif current.exists():
                     await asyncio.to_thread(move_exclusive, current, target)
                     moved = (current, target)
         except BaseException:
@@ -332,7 +344,7 @@ class ImagesMixin(TagsMixin, DbApiBase):
                 f"The file of image {id} is missing from {current}; restore it "
                 f"or remove the image with remove_image()"
             )
-        if current.exists() and target.exists():
+        if current.exists() and target.exists() and not _same_file(current, target):
             raise InvalidPathError(
                 f"File {target} already exists; PicPocket never overwrites "
                 f"a file, so choose another destination"

@@ -19,7 +19,6 @@ import pytest
 import picpocket
 from picpocket.api import PicPocket
 from picpocket.database.sqlite import DEFAULT_FILE
-from picpocket.errors import InvalidPathError
 from picpocket.files import PARTIAL_SUFFIX
 from tests.reliability.worker_process import (
     hidden_files,
@@ -171,12 +170,6 @@ async def test_move_killed_before_commit(
     await check_moved(api, image_id, target, data)
 
 
-# TODO: move_image cannot finish a move that was killed after linking the new
-# name and before unlinking the old one. Both names exist, so the rerun raises
-# "already exists". The fix belongs in ImagesMixin._record_move.
-@pytest.mark.xfail(
-    strict=True, raises=InvalidPathError, reason="a rerun rejects the half-done move"
-)
 async def test_move_killed_before_unlink(
     api: PicPocket, backend: str, tmp_path: Path, jpegs: Path
 ) -> None:
