@@ -22,7 +22,7 @@ _DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove)
 
 
 class GridDropTarget(QObject):
-    """Accepts files from a file manager on the grid and offers to copy them."""
+    """Event filter that accepts files from a file manager on the grid."""
 
     def __init__(self, window: MainWindow):
         super().__init__(window)
@@ -41,7 +41,7 @@ class GridDropTarget(QObject):
 
 
 class LocationDropTarget(QObject):
-    """Accepts files (copied in) and thumbnails (moved in) on a location row."""
+    """Event filter for location rows: files are copied in, thumbnails moved in."""
 
     def __init__(self, window: MainWindow):
         super().__init__(window)
@@ -86,7 +86,7 @@ def install_drop_targets(window: MainWindow) -> None:
 
 
 def copy_files(window: MainWindow, mime, location_id: int | None) -> None:
-    """Open the copy dialog for dropped files; refresh the window after the copy."""
+    """Open the copy dialog for dropped files. The window refreshes when the job ends."""
     dialog = open_copy_dialog(window, window.api, mime, location_id=location_id,
                               jobs=window.jobs)
     if dialog is None:

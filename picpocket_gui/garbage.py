@@ -2,7 +2,7 @@
 
 Python's cyclic garbage collector runs in whichever thread happens to
 allocate when a threshold is crossed, often an engine worker thread.
-Collecting a cycle that holds a Qt widget there destroys the widget off
+Collecting a cycle that contains a Qt widget there destroys the widget off
 the UI thread, which crashes Qt later. So automatic collection is turned
 off while the app runs, and a timer on the UI thread collects instead.
 """

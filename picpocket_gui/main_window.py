@@ -9,7 +9,7 @@ from typing import Any
 import shiboken6
 from platformdirs import user_cache_path
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -45,9 +45,10 @@ from picpocket_gui.widgets.tag_suggestions import TagSuggestions
 logger = logging.getLogger(__name__)
 
 # Records shown in the details panel at once; a bigger selection shows
-# (and edits) its first images and says so in the status bar.
+# (and edits) its first images and the status bar mentions it.
 DETAILS_LIMIT = 5_000
 THUMBNAIL_SIZES = (64, 512)
+SUGGESTION_COUNTS = (0, 4, 8, 12, 16)
 
 
 class MainWindow(QMainWindow):
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.size_slider.setValue(size)
         self.grid.set_thumbnail_size(size)
         self.suggestions.set_count(self.settings.tag_suggestion_count())
+        self.suggestions.setVisible(self.suggestions.count > 0)
 
     # Layout -------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("&Smaller Thumbnails",
                                     QKeySequence.StandardKey.ZoomOut,
                                     lambda: self._step_size(-32)))
+        self._fill_suggestion_menu(view.addMenu("Tag &Suggestions"))
         actions.fill_image_menu(self.menuBar().addMenu("&Image"))
         actions.fill_location_menu(self.menuBar().addMenu("&Locations"))
         tags = self.menuBar().addMenu("&Tags")
@@ -174,6 +177,23 @@ class MainWindow(QMainWindow):
         tags.addAction(self._action("&Tag Selection…", "Ctrl+T",
                                     self.details.focus_tag_entry))
         actions.fill_help_menu(self.menuBar().addMenu("&Help"))
+
+    def _fill_suggestion_menu(self, menu: Any) -> None:
+        group = QActionGroup(self)
+        current = self.settings.tag_suggestion_count()
+        for count in SUGGESTION_COUNTS:
+            action = menu.addAction("Hide" if count == 0 else f"Show {count}")
+            action.setCheckable(True)
+            action.setChecked(count == current)
+            action.triggered.connect(lambda _=False, c=count: self.set_suggestion_count(c))
+            group.addAction(action)
+
+    def set_suggestion_count(self, count: int) -> None:
+        """Set how many tag suggestions to show, and remember it."""
+        self.settings.set_tag_suggestion_count(count)
+        self.suggestions.set_count(count)
+        self.suggestions.setVisible(count > 0)
+        self._selection_changed(self.grid.selected_ids())
 
     def _action(self, text: str, shortcut: Any, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -294,6 +314,12 @@ class MainWindow(QMainWindow):
         await self.api.tag_images(ids, tag)
         await self.after_edit(ids)
         await self.show_selection(self.grid.selected_ids())
+
+    def show_only(self, ids: list[int]) -> None:
+        """Show exactly these photos, as after an import; any search shows all again."""
+        count = self.grid_model.set_ids(ids)
+        self.count_label.setText(f"Showing {count:,} imported photos")
+        self.search_bar.set_result_count(count)
 
     def result_ids(self) -> list[int]:
         """Return the ids of the current result, in grid order."""

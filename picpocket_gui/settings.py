@@ -21,7 +21,7 @@ MAX_RECENT_LIBRARIES = 10
 DEFAULT_THUMBNAIL_SIZE = 160  # pixels, longest edge
 MIN_THUMBNAIL_SIZE = 48
 MAX_THUMBNAIL_SIZE = 512
-DEFAULT_TAG_SUGGESTIONS = 10
+DEFAULT_TAG_SUGGESTIONS = 8
 MAX_TAG_SUGGESTIONS = 50
 
 _LAST_LIBRARY = "libraries/last"
@@ -144,14 +144,14 @@ class Settings:
         self._store.setValue(_THUMBNAIL_SIZE, size)
 
     def tag_suggestion_count(self) -> int:
-        """Return how many tag suggestions the tag entry lists."""
+        """Return how many tag suggestions to show; 0 hides them."""
         return self._read_int(
-            _TAG_SUGGESTIONS, DEFAULT_TAG_SUGGESTIONS, 1, MAX_TAG_SUGGESTIONS
+            _TAG_SUGGESTIONS, DEFAULT_TAG_SUGGESTIONS, 0, MAX_TAG_SUGGESTIONS
         )
 
     def set_tag_suggestion_count(self, count: int) -> None:
-        """Store how many tag suggestions to list, from 1 to MAX_TAG_SUGGESTIONS."""
-        count = max(1, min(MAX_TAG_SUGGESTIONS, int(count)))
+        """Store how many tag suggestions to list, from 0 (hidden) to MAX_TAG_SUGGESTIONS."""
+        count = max(0, min(MAX_TAG_SUGGESTIONS, int(count)))
         self._store.setValue(_TAG_SUGGESTIONS, count)
 
     # Helpers

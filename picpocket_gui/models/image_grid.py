@@ -123,6 +123,17 @@ class ImageGridModel(QAbstractListModel):
         if serial != self._query_serial:
             logger.debug("Dropped the result of an overtaken query: %r", arguments)
             return len(ids)
+        self._show(ids)
+        logger.debug("Query %r matched %d images", arguments, len(self._ids))
+        return len(self._ids)
+
+    def set_ids(self, ids: Iterable[int]) -> int:
+        """Show exactly these images, in this order, and return how many there are."""
+        self._query_serial += 1
+        self._show(list(dict.fromkeys(ids)))
+        return len(self._ids)
+
+    def _show(self, ids: Sequence[int]) -> None:
         self.beginResetModel()
         self._generation += 1
         self._ids = list(ids)
@@ -130,9 +141,7 @@ class ImageGridModel(QAbstractListModel):
         self._reset_records()
         self.endResetModel()
         self._thumbnails.clear_requests()
-        logger.debug("Query %r matched %d images", arguments, len(self._ids))
         self.count_changed.emit(len(self._ids))
-        return len(self._ids)
 
     async def refresh(self, ids: Iterable[int] | None = None) -> None:
         """Fetch the records of the given images again (all when None).

@@ -127,3 +127,27 @@ async def test_loop_keeps_running_during_import(window, library, tmp_path, photo
     timer.stop()
     gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
     assert max(gaps) < 0.25
+
+
+async def test_show_only_given_photos(window, library):
+    ids = window.result_ids()[:3]
+    window.show_only(ids)
+    assert window.result_ids() == ids
+
+
+async def test_tag_suggestion_click_tags_selection(window, library):
+    ids = window.result_ids()
+    await library.tag_images(ids[:3], "bird")
+    await window.reload_side_panels()
+    select_rows(window, [5])
+    await window.show_selection(window.grid.selected_ids())
+    assert window.suggestions.suggestions == ["bird"]
+    window.suggestions.tag_chosen.emit("bird")
+    await until(lambda: tag_index(window, "bird") is not None
+                and "(4)" in tag_index(window, "bird").data(Qt.ItemDataRole.DisplayRole))
+
+
+async def test_suggestion_count_remembered(window):
+    window.set_suggestion_count(0)
+    assert window.settings.tag_suggestion_count() == 0
+    assert window.suggestions.isHidden()
