@@ -435,6 +435,20 @@ def check_text(name: str, value: Any, allow_none: bool = True) -> None:
         raise InputValidationError(
             f"{name} {value!r} contains a NUL character; remove it"
         )
+    if not is_encodable(value):
+        raise InputValidationError(
+            f"{name} {value!r} contains a lone surrogate, which is not valid "
+            "Unicode; remove it"
+        )
+
+
+def is_encodable(text: str) -> bool:
+    """Return whether `text` can be stored as UTF-8 (it has no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_rating(value: Any) -> None:

@@ -33,6 +33,7 @@ def _check_name(name: object) -> str:
             f"A location name must be non-empty text, got {name!r}"
         )
     _check_no_nul("name", name)
+    check_text("location name", name, allow_none=False)
     return name
 
 

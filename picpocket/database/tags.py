@@ -7,7 +7,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from picpocket.database.base import Cursor, DbApiBase, chunked, placeholders
+from picpocket.database.base import (
+    Cursor,
+    DbApiBase,
+    chunked,
+    is_encodable,
+    placeholders,
+)
 from picpocket.database.types import Tag
 from picpocket.errors import InputValidationError, UnknownItemError
 from picpocket.internal_use import NotSupplied
@@ -29,6 +35,11 @@ def normalize_tag(tag: object) -> str:
     # PostgreSQL cannot store NUL in text, so SQLite rejects it too.
     if "\x00" in tag:
         raise InputValidationError(f"Tag {tag!r} contains a NUL character; remove it")
+    if not is_encodable(tag):
+        raise InputValidationError(
+            f"Tag {tag!r} contains a lone surrogate, which is not valid Unicode; "
+            "remove it"
+        )
     name = tag.strip(SEPARATOR)
     if not name or any(not level for level in name.split(SEPARATOR)):
         raise InputValidationError(

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from picpocket.database.logic import And, Comparator, Number, Or, Text
+from picpocket.errors import InputValidationError
 
 EXAMPLES = settings(
     max_examples=30,
@@ -350,3 +351,24 @@ async def test_backup_round_trip(api, tmp_path, jpegs, stem, values, tags, descr
     for field in TEXT_FIELDS:
         assert getattr(after, field) == values[field], field
     assert (await api.get_tag(tags[0])).description == description
+
+
+# Lone surrogates are not valid Unicode: every text input rejects them.
+SURROGATE = "bad\udcff"
+
+
+async def test_surrogate_tag_rejected(api):
+    with pytest.raises(InputValidationError):
+        await api.add_tag(SURROGATE)
+
+
+async def test_surrogate_location_rejected(api, tmp_path):
+    with pytest.raises(InputValidationError):
+        await api.add_location(SURROGATE, tmp_path, destination=True)
+
+
+async def test_surrogate_title_rejected(api, tmp_path, jpegs):
+    await api.add_location("main", tmp_path, destination=True, removable=False)
+    image_id = await api.add_image_copy(jpegs / "Canon_40D.jpg", "main", Path("a.jpg"))
+    with pytest.raises(InputValidationError):
+        await api.edit_image(image_id, title=SURROGATE)
