@@ -37,6 +37,12 @@ EXIT_INTERRUPTED = 130
 __all__ = ["main"]
 
 
+INTERRUPTED_MESSAGE = (
+    "picpocket: interrupted; work finished before the interrupt is saved. "
+    "Run the same command again to finish the rest."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one picpocket command and return its exit code."""
     parser = _shared_parser()
@@ -67,7 +73,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     try:
         asyncio.run(dispatch(args, out))
     except KeyboardInterrupt:
-        print("picpocket: interrupted", file=sys.stderr)
+        # Imports, task runs and verification commit in batches, so what
+        # finished before the interrupt is kept.
+        print(INTERRUPTED_MESSAGE, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of stdout went away, as with `picpocket images search | head`.

@@ -149,8 +149,8 @@ class SearchBar(QWidget):
         )
 
     def set_result_count(self, count: int) -> None:
-        """Show how many images the current query matches."""
-        self.count.setText(f"{count:,} image" + ("" if count == 1 else "s"))
+        """Show how many photos the current query matches."""
+        self.count.setText(f"{count:,} photo" + ("" if count == 1 else "s"))
 
     def set_tag_names(self, names: Iterable[str]) -> None:
         """Offer these tag names as completions for tag chips."""

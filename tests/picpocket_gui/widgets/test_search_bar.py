@@ -158,12 +158,12 @@ def test_name_order_disables_unrated(qtbot, bar):
 
 def test_result_count(qtbot, bar):
     bar.set_result_count(12345)
-    assert bar.count.text() == "12,345 images"
+    assert bar.count.text() == "12,345 photos"
 
 
 def test_result_count_one(qtbot, bar):
     bar.set_result_count(1)
-    assert bar.count.text() == "1 image"
+    assert bar.count.text() == "1 photo"
 
 
 def test_focus_search(qtbot, bar):
