@@ -8,18 +8,12 @@ import html
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-import pillow_heif
 import shiboken6
-from PIL import Image as PillowImage
-from PIL import ImageOps, UnidentifiedImageError
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
-    QImage,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
@@ -47,12 +41,14 @@ from PySide6.QtWidgets import (
 from picpocket.api import PicPocket
 from picpocket.database.types import Image
 from picpocket_gui.background import spawn
+from picpocket_gui.dialogs.decoding import (
+    decode_image,
+    failure_reason,
+    pixmap_from,
+)
 
 logger = logging.getLogger(__name__)
 
-# picpocket.images registers the HEIF opener too. Registering it here as
-# well keeps the viewer independent of which engine modules were imported.
-pillow_heif.register_heif_opener()
 
 ZOOM_STEP = 1.25
 MIN_ZOOM = 0.02
@@ -70,65 +66,6 @@ OVERLAY_STYLE = (
     "background: rgba(0, 0, 0, 170); color: white; padding: 6px 10px;"
     "border-radius: 4px; font-size: 16pt;"
 )
-_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
-# Pillow opens 16-bit grayscale files (PNG, TIFF) in these modes.
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
-
-
-@dataclass(frozen=True)
-class DecodedImage:
-    """Pixels of an image file turned upright, as 8-bit RGB or RGBA rows."""
-
-    width: int
-    height: int
-    has_alpha: bool
-    data: bytes
-
-
-def decode_image(path: Path) -> DecodedImage:
-    """Decode an image file and turn it upright as its EXIF Orientation tag specifies.
-
-    This blocks on file reading and decoding, so run it in a worker thread.
-    """
-    with PillowImage.open(path) as source:
-        # exif_transpose returns a loaded copy, so closing the file is safe.
-        upright = ImageOps.exif_transpose(source)
-    if upright.mode in _SIXTEEN_BIT_MODES:
-        # convert() clips 16-bit values above 255 to white, so scale them first.
-        # NOTE: 32-bit "I" images are assumed to contain 16-bit values.
-        upright = upright.convert("I").point(lambda value: value * (1 / 256))
-        upright = upright.convert("L")
-    has_alpha = upright.mode in _ALPHA_MODES or "transparency" in upright.info
-    converted = upright.convert("RGBA" if has_alpha else "RGB")
-    return DecodedImage(
-        converted.width, converted.height, has_alpha, converted.tobytes()
-    )
-
-
-def pixmap_from(decoded: DecodedImage) -> QPixmap:
-    """Return a pixmap of decoded pixels; call it on the UI thread."""
-    if decoded.has_alpha:
-        image_format, channels = QImage.Format.Format_RGBA8888, 4
-    else:
-        image_format, channels = QImage.Format.Format_RGB888, 3
-    image = QImage(
-        decoded.data, decoded.width, decoded.height, decoded.width * channels,
-        image_format,
-    )
-    # fromImage copies the pixels, so the QImage may share `decoded.data`.
-    return QPixmap.fromImage(image)
-
-
-def _failure_reason(error: Exception) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "The file does not exist."
-    if isinstance(error, PermissionError):
-        return "Permission denied: the file cannot be opened for reading."
-    if isinstance(error, UnidentifiedImageError):
-        return "The file is not in an image format this viewer can decode."
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
 def _message_html(title: str, *lines: str) -> str:
     body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     return f"<h3>{html.escape(title)}</h3>{body}"
@@ -454,7 +391,7 @@ class ImageViewer(QDialog):
             # files (OSError, SyntaxError, ValueError, struct.error, ...).
             logger.warning("Cannot decode image %d at %s: %s", record.id, path, error)
             return _message_html(
-                f"Cannot show {record.path.name}", str(path), _failure_reason(error)
+                f"Cannot show {record.path.name}", str(path), failure_reason(error)
             )
         pixmap = pixmap_from(decoded)
         self._cache[record.id] = pixmap

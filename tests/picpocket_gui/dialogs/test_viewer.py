@@ -13,7 +13,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from picpocket.database.types import Image
-from picpocket_gui.dialogs.viewer import CACHE_SIZE, ImageViewer, decode_image
+from picpocket_gui.dialogs.decoding import decode_image
+from picpocket_gui.dialogs.viewer import CACHE_SIZE, ImageViewer
 
 ORIENTATION = "jpg/orientation/"
 
