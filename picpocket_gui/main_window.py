@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.suggestions)
         self.details_dock = self._dock("Details", right, "details")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.details_dock)
-        self.resizeDocks([self.library_dock, self.details_dock], [280, 340],
+        self.resizeDocks([self.library_dock, self.details_dock], [340, 340],
                          Qt.Orientation.Horizontal)
 
     def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:

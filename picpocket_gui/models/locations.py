@@ -165,7 +165,7 @@ def _state(location: Location, mount: Path | None) -> tuple[bool, str]:
 def kind_text(location: Location) -> str:
     """Return a location's roles in words, such as "source, removable"."""
     if location.source and location.destination:
-        kind = "source and destination"
+        kind = "source, destination"
     elif location.source:
         kind = "source"
     elif location.destination:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QMenu,
     QPushButton,
     QTreeView,
@@ -16,11 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from picpocket.database.types import Location
-from picpocket_gui.models.locations import LocationListModel
+from picpocket_gui.models.locations import HEADERS, LocationListModel
 from picpocket_gui.models.roles import LocationRole
 
 logger = logging.getLogger(__name__)
 
+WHERE_COLUMN = HEADERS.index("Where")
 # Each action the panel offers, by the signal it emits.
 ACTIONS = (
     ("edit", "Edit…"),
@@ -49,6 +51,8 @@ class LocationPanel(QWidget):
         self.view.setModel(model)
         self.view.setRootIsDecorated(False)
         self.view.setAlternatingRowColors(True)
+        # Long mount paths are shortened in the middle; the tooltip has them whole.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._show_menu)
@@ -90,8 +94,13 @@ class LocationPanel(QWidget):
         await self.model.reload()
 
     def _after_reset(self) -> None:
+        header = self.view.header()
+        header.setStretchLastSection(False)
         for column in range(self.model.columnCount()):
-            self.view.resizeColumnToContents(column)
+            if column == WHERE_COLUMN:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            else:
+                self.view.resizeColumnToContents(column)
         self._update_buttons()
 
     def _update_buttons(self, *_: object) -> None:

@@ -60,7 +60,7 @@ async def test_photos_listed(locations):
 
 
 async def test_photos_kind(locations):
-    assert _cell(locations, 0, KIND_COLUMN) == "source and destination, removable"
+    assert _cell(locations, 0, KIND_COLUMN) == "source, destination, removable"
 
 
 async def test_photos_reachable(locations, photos):
