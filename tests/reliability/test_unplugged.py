@@ -172,10 +172,14 @@ async def test_task_archive_gone_after_copy(
     await api.add_location("archive", archive.folder, destination=True, removable=True)
     await api.add_task("offload", "card", "archive")
     copy = task_files.copy_exclusive
+    unplugged_after: list[str] = []
 
     def copy_then_unplug(source: Path, destination: Path) -> None:
         copy(source, destination)
-        if source.name == "photo-0005.jpg":
+        # Copies run in parallel, so the drive goes after the first copy to
+        # finish: a named file could finish after all the others.
+        if not unplugged_after:
+            unplugged_after.append(source.name)
             archive.unplug()
 
     monkeypatch.setattr(task_files, "copy_exclusive", copy_then_unplug)
@@ -185,5 +189,5 @@ async def test_task_archive_gone_after_copy(
 
     archive.plug_in()
     copied = visible_files(archive.folder)
-    assert "photo-0005.jpg" in copied
+    assert unplugged_after[0] in copied
     assert await recorded_paths(api) == sorted(copied)
