@@ -101,8 +101,12 @@ def _path_limit(root: Path, name: str, default: int) -> int:
     return default if limit is None or limit < 0 else limit
 
 
-def copy_exclusive(source: Path, destination: Path) -> None:
+def copy_exclusive(source: Path, destination: Path, root: Path | None = None) -> None:
     """Copy a file to a path that must not exist yet, creating folders.
+
+    With `root`, only folders below it are created: a root that vanished,
+    such as a drive pulled out, is a FileNotFoundError and is never made
+    again on the disk it was mounted on.
 
     The bytes go to a hidden temporary file in the destination folder, which
     is synced to disk and then published under the final name without
@@ -119,7 +123,7 @@ def copy_exclusive(source: Path, destination: Path) -> None:
     """
     # The source is opened first, so a missing source leaves no new folders.
     with open(source, "rb") as reader:
-        _make_parent_folders(destination)
+        _make_parent_folders(destination, root)
         temporary = _partial_path(destination)
         try:
             _write_partial(reader, source, temporary)
@@ -196,14 +200,29 @@ def _sync_folder(folder: Path) -> None:
         logger.debug("Could not sync the folder %s: %s", folder, error)
 
 
-def _make_parent_folders(destination: Path) -> None:
+def _make_parent_folders(destination: Path, root: Path | None = None) -> None:
     try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        if root is None:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            _make_folders_below(root, destination.parent)
     except (FileExistsError, NotADirectoryError):
         raise InvalidPathError(
             f"Cannot create the folder {destination.parent}: a file is in the way; "
             f"move that file or choose another destination"
         ) from None
+
+
+def _make_folders_below(root: Path, folder: Path) -> None:
+    """Create `folder` one level at a time below `root`, which must exist."""
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        try:
+            current.mkdir()
+        except FileExistsError:
+            if not current.is_dir():
+                raise
 
 
 def _remove_partial(path: Path) -> None:

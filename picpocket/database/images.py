@@ -226,7 +226,8 @@ class ImagesMixin(TagsMixin, DbApiBase):
         user: dict[str, Any],
         tag_names: list[str],
     ) -> int:
-        await asyncio.to_thread(copy_exclusive, source, target)
+        root = target.parents[len(relative.parts) - 1]
+        await asyncio.to_thread(copy_exclusive, source, target, root)
         try:
             facts = await asyncio.to_thread(read_image_facts, target)
             if user["creator"] is None:

@@ -89,13 +89,13 @@ def transfer_file(
     if target.exists():
         return _compare_existing(source, relative, target, facts)
     if not destination_root.is_dir():
-        # copy_exclusive creates missing folders, which would recreate the
-        # root of a destination drive that was pulled out.
         raise FileNotFoundError(
             errno.ENOENT, "The destination folder is missing", str(destination_root)
         )
     try:
-        copy_exclusive(source.path, target)
+        # With the root given, a drive pulled out during the copy is never
+        # recreated as an empty folder on the system disk.
+        copy_exclusive(source.path, target, destination_root)
     except InvalidPathError as error:
         if target.is_file():
             # Another run (of this task in another process, say) published

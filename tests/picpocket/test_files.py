@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from picpocket.files import walk_files
+from picpocket.files import copy_exclusive, walk_files
 
 # walk_files
 
@@ -159,3 +159,17 @@ def test_walk_files_unreadable_folder(tmp_path, caplog):
 
     assert found == ["a.jpg"]
     assert len(warnings_about(caplog, "locked")) == 1
+
+
+def test_copy_exclusive_root_not_recreated(tmp_path, jpegs):
+    root = tmp_path / "drive"
+    with pytest.raises(FileNotFoundError):
+        copy_exclusive(jpegs / "Canon_40D.jpg", root / "a" / "b.jpg", root)
+    assert not root.exists()
+
+
+def test_copy_exclusive_folders_below_root(tmp_path, jpegs):
+    root = tmp_path / "drive"
+    root.mkdir()
+    copy_exclusive(jpegs / "Canon_40D.jpg", root / "a" / "b" / "c.jpg", root)
+    assert (root / "a" / "b" / "c.jpg").is_file()

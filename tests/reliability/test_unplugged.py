@@ -174,8 +174,8 @@ async def test_task_archive_gone_after_copy(
     copy = task_files.copy_exclusive
     unplugged_after: list[str] = []
 
-    def copy_then_unplug(source: Path, destination: Path) -> None:
-        copy(source, destination)
+    def copy_then_unplug(source: Path, destination: Path, root: Path) -> None:
+        copy(source, destination, root)
         # Copies run in parallel, so the drive goes after the first copy to
         # finish: a named file could finish after all the others.
         if not unplugged_after:
