@@ -205,7 +205,7 @@ class Session:
     async def run(self) -> int:
         """Open libraries and show their windows until the user closes the last one.
 
-        A window that sets `next_library` before closing asks for that
+        A window that sets `next_library` before closing gets that
         library to be opened next, as File > Open Library does.
         """
         while True:

@@ -16,7 +16,7 @@ _error_handlers: list[Callable[[str, BaseException], None]] = []
 def spawn(coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
     """Start `coroutine` on the running loop and keep it alive until it ends.
 
-    `name` says what the user asked for, as in "tag 3 images": an error
+    `name` describes the user's request, as in "tag 3 images": an error
     is logged with it and passed to every handler from `on_error`.
     """
     task = asyncio.get_event_loop().create_task(coroutine, name=name)

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from picpocket.api import PicPocket, Progress
 from picpocket.database.types import Image, Location
 from picpocket.errors import InvalidPathError, PicPocketError
 from picpocket_gui.copying import recorded_paths
+from picpocket_gui.dialogs import clicked_button
 from picpocket_gui.dialogs.copy import CopyDialog
 from picpocket_gui.jobs import JobManager, JobState
 from picpocket_gui.mime import IMAGE_IDS, image_ids
@@ -269,26 +270,8 @@ async def confirm_move(parent: QWidget | None, count: int, location_name: str) -
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(move)
     box.setEscapeButton(cancel)
-    return await _clicked(box) is move
+    return await clicked_button(box) is move
 
-
-async def _clicked(box: QMessageBox) -> QAbstractButton | None:
-    """Open `box` and return the button that closed it."""
-    future: asyncio.Future[QAbstractButton | None] = (
-        asyncio.get_running_loop().create_future()
-    )
-
-    def on_finished(_code: int) -> None:
-        if not future.done():
-            future.set_result(box.clickedButton())
-
-    box.finished.connect(on_finished)
-    box.open()
-    try:
-        return await future
-    finally:
-        box.close()
-        box.deleteLater()
 
 
 async def drop_images_on_location(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -49,6 +50,15 @@ async def show_dialog(dialog: QDialog) -> int:
         raise
     finally:
         dialog.finished.disconnect(on_finished)
+
+
+async def clicked_button(box: QMessageBox) -> QAbstractButton | None:
+    """Open `box` without a nested event loop and return the button that closed it."""
+    try:
+        await show_dialog(box)
+        return box.clickedButton()
+    finally:
+        box.deleteLater()
 
 
 async def show_message(

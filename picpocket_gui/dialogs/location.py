@@ -31,6 +31,7 @@ from picpocket.database.logic import Comparator, Number
 from picpocket.database.types import Location
 from picpocket.errors import PicPocketError
 from picpocket_gui.background import spawn
+from picpocket_gui.dialogs import clicked_button
 
 logger = logging.getLogger(__name__)
 
@@ -385,7 +386,7 @@ async def confirm_remove_location(
         if location.id in (task.source, task.destination)
     ]
     box, remove_button = _removal_box(parent, location, images, tasks)
-    clicked = await _ask(box)
+    clicked = await clicked_button(box)
     if clicked is not remove_button:
         logger.info("Kept location %r", location.name)
         return RemovalOutcome.KEPT
@@ -439,22 +440,3 @@ def _drop_warning(images: int, tasks: list[str]) -> str:
         "disk untouched; importing the folder again adds them back without that "
         "metadata."
     )
-
-
-async def _ask(box: QMessageBox) -> QAbstractButton | None:
-    """Show `box` without a nested event loop and return the clicked button."""
-    future: asyncio.Future[QAbstractButton | None] = (
-        asyncio.get_running_loop().create_future()
-    )
-
-    def on_finished(_result: int) -> None:
-        if not future.done():
-            future.set_result(box.clickedButton())
-
-    box.finished.connect(on_finished)
-    box.open()
-    try:
-        return await future
-    finally:
-        box.close()
-        box.deleteLater()

@@ -37,8 +37,9 @@ ACTIONS = (
 class LocationPanel(QWidget):
     """A list of locations with their kind, reachability and image count.
 
-    The panel only asks: each action emits `action_requested(name, location)`
-    and the main window opens the dialog or starts the job.
+    The panel does no work itself: each action emits
+    `action_requested(name, location)`, and the main window opens the dialog
+    or starts the job.
     """
 
     action_requested = Signal(str, object)
