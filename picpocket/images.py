@@ -7,25 +7,33 @@ parses only the header and the EXIF block, so pixel data is not decoded.
 import hashlib
 import io
 import logging
-import math
+import mmap
 import os
-import re
 import stat
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pillow_heif
-from PIL import ExifTags, Image, TiffImagePlugin, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from PIL.PngImagePlugin import PngImageFile
 
 from picpocket.errors import InputValidationError
+from picpocket.exif import (
+    creation_date,
+    creator,
+    describe_error,
+    exif_as_json,
+    jpeg_exif,
+    pillow_exif,
+)
+from picpocket.jpeg import first_scan_offset, read_jpeg_header
 
 logger = logging.getLogger(__name__)
 
-pillow_heif.register_heif_opener()
 # Load Pillow's format plugins now: loading them on the first image read
 # took over 100 ms, inside an import.
 Image.preinit()
@@ -41,30 +49,8 @@ _CHUNK_SIZE = 1024 * 1024
 # Pillow. Larger ones are hashed in chunks and parsed from the file, so a
 # huge file never has to fit in memory.
 IN_MEMORY_LIMIT = 64 * 1024 * 1024
-_MAX_BINARY_LENGTH = 64
-# EXIF values longer than these are left out (with a warning), so that one
-# file's huge EXIF block does not bloat every search that returns it.
-MAX_EXIF_TEXT_LENGTH = 65_536  # characters
-MAX_EXIF_LIST_LENGTH = 4_096  # items
-_EXIF_IFD = 0x8769
-_GPS_IFD = 0x8825
-_USER_COMMENT = 0x9286
-# File offsets and blobs that describe the file's layout, not the photo:
-# sub-IFD pointers, strip and tile tables (thousands of numbers in big
-# TIFFs) and the XMP packet, which is XML rather than EXIF.
-_SKIPPED_TAGS = frozenset({_EXIF_IFD, _GPS_IFD, 0xA005, 273, 279, 324, 325, 700})
-_DATE_SOURCES = (
-    ("DateTimeOriginal", "OffsetTimeOriginal"),
-    ("DateTimeDigitized", "OffsetTimeDigitized"),
-    ("DateTime", "OffsetTime"),
-)
-_DATE_PATTERN = re.compile(
-    r"\s*(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)", re.ASCII
-)
-_OFFSET_PATTERN = re.compile(r"\s*([+-])(\d\d):?(\d\d)\s*$", re.ASCII)
-# EXIF marks an unknown date by blanks, and many cameras write zeros.
-_UNKNOWN_DATE = re.compile(r"[\s:0]*", re.ASCII)
-_SKIP = object()
+_heif_lock = threading.Lock()
+_heif_loaded = False
 
 
 def normalize_formats(formats: Iterable[str] | None) -> frozenset[str]:
@@ -114,7 +100,7 @@ def hash_image(path: Path) -> str:
         return _hash_file(file)[0]
 
 
-def open_regular_file(path: Path) -> BinaryIO:
+def open_regular_file(path: Path | str) -> BinaryIO:
     """Open a regular file for reading in binary mode.
 
     Raises:
@@ -160,13 +146,14 @@ def modification_time_of(status: os.stat_result) -> datetime:
     return moment.replace(microsecond=nanoseconds // 1000)
 
 
-def read_image_facts(path: Path) -> ImageFacts:
+def read_image_facts(path: Path | str) -> ImageFacts:
     """Read the hash, size, dimensions, EXIF, creation date and creator of a file.
 
     Unreadable image content leaves the affected fields None and logs one
     warning. EXIF dates that are set but invalid, EXIF values too long to
-    store and PNG chunks with a wrong checksum are logged too. Pixel data is
-    not decoded, so other damage past the header goes unnoticed.
+    store, PNG chunks with a wrong checksum and JPEG data without its end
+    marker are logged too. Pixel data is not decoded, so other damage past
+    the header goes unnoticed.
 
     Raises:
         OSError: the file itself cannot be read (missing, no permission, not
@@ -177,22 +164,55 @@ def read_image_facts(path: Path) -> ImageFacts:
         if status.st_size > IN_MEMORY_LIMIT:
             digest, size = _hash_file(file)
             file.seek(0)
-            width, height, exif = _read_header(path, file)
+            width, height, exif = _read_with_pillow(path, file)
+            truncated = width is not None and _mapped_jpeg_end_missing(file)
         else:
             data = file.read()
             digest, size = hashlib.sha256(data).hexdigest(), len(data)
-            width, height, exif = _read_header(path, io.BytesIO(data))
+            width, height, exif, truncated = _read_header(path, data)
+    if truncated:
+        logger.warning(
+            "%s looks truncated: its JPEG data has no end-of-image marker, so "
+            "part of the photo may be missing",
+            path,
+        )
     last_modified = modification_time_of(status)
     return ImageFacts(
         hash=digest,
         width=width,
         height=height,
         exif=exif,
-        creation_date=_creation_date(exif, path) or last_modified,
-        creator=_creator(exif),
+        creation_date=creation_date(exif, path) or last_modified,
+        creator=creator(exif),
         last_modified=last_modified,
         size=size,
     )
+
+
+def jpeg_end_missing(data: bytes | mmap.mmap, scan: int | None = None) -> bool:
+    """Return whether JPEG data has no end-of-image marker after its first scan.
+
+    Entropy-coded scan data cannot contain the bytes FF D9, so their absence
+    after the first scan starts means the file was cut short. Data after the
+    marker (a phone's embedded video) is allowed. Other data returns False.
+    `scan` is where the first scan starts, when the caller knows it.
+    """
+    if data[:3] != b"\xff\xd8\xff":
+        return False
+    if scan is None:
+        scan = first_scan_offset(data)
+    # rfind starts at the end, where the marker of a whole file is.
+    return scan is not None and data.rfind(b"\xff\xd9", scan) == -1
+
+
+def _mapped_jpeg_end_missing(file: BinaryIO) -> bool:
+    """Check a file too large to read into memory, through a memory map."""
+    try:
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return jpeg_end_missing(data)
+    except (OSError, ValueError) as error:
+        logger.debug("Could not check the end of %s: %s", file.name, error)
+        return False
 
 
 def _hash_file(file: BinaryIO) -> tuple[str, int]:
@@ -206,7 +226,23 @@ def _hash_file(file: BinaryIO) -> tuple[str, int]:
 
 
 def _read_header(
-    path: Path, source: BinaryIO
+    path: Path | str, data: bytes
+) -> tuple[int | None, int | None, dict[str, Any] | None, bool]:
+    """Return the size, EXIF and truncation of a file's bytes.
+
+    A plain JPEG's markers are walked here; Pillow reads everything else.
+    """
+    header = read_jpeg_header(data)
+    if header is None:
+        width, height, exif = _read_with_pillow(path, io.BytesIO(data))
+        return width, height, exif, width is not None and jpeg_end_missing(data)
+    exif = exif_as_json(partial(jpeg_exif, header), header.exif, path)
+    truncated = jpeg_end_missing(data, header.scan)
+    return header.width, header.height, exif, truncated
+
+
+def _read_with_pillow(
+    path: Path | str, source: BinaryIO
 ) -> tuple[int | None, int | None, dict[str, Any] | None]:
     # Pillow and its plugins raise many unrelated types on malformed input
     # (OSError, SyntaxError, ValueError, struct.error, DecompressionBombError,
@@ -215,50 +251,56 @@ def _read_header(
     # file too large to hold in memory) from a read error, which is logged
     # the same way.
     try:
-        image = Image.open(source)
+        image = _open_image(source)
     except Exception as error:
         logger.warning(
             "Could not read image data from %s, so the file is recorded without "
             "dimensions or EXIF: %s",
             path,
-            _describe(error),
+            describe_error(error),
         )
         return None, None, None
     with image:
         # NOTE: for TIFF-based RAW files (NEF, DNG) Pillow reports the first image,
         # which may be a reduced preview. Pillow cannot open CR3, RW2, RAF or ORF.
         width, height = image.size
-        exif = _read_exif_or_none(image, path)
+        exif = exif_as_json(
+            partial(pillow_exif, image), image.info.get("exif"), path
+        )
         if isinstance(image, PngImageFile):
             _check_png_chunks(image, path)
     return width, height, exif
 
 
-def _read_exif_or_none(image: Image.Image, path: Path) -> dict[str, Any] | None:
-    """Return an image's EXIF as JSON-safe data, logging what could not be kept."""
-    omitted: list[str] = []
+def _open_image(source: BinaryIO) -> Image.Image:
+    """Open an image with Pillow, trying again with HEIF support if it is unknown.
+
+    The HEIF plugin loads on first need, so that processes which never meet
+    a HEIC photo start faster.
+    """
     try:
-        exif = _read_exif(image, omitted)
-    except Exception as error:
-        logger.warning(
-            "Could not read EXIF from %s, so the file is recorded without EXIF: %s",
-            path,
-            _describe(error),
-        )
-        exif = None
-    if omitted:
-        logger.warning(
-            "Left out the EXIF tags %s of %s: each is longer than %d characters "
-            "of text or %d list items",
-            ", ".join(omitted),
-            path,
-            MAX_EXIF_TEXT_LENGTH,
-            MAX_EXIF_LIST_LENGTH,
-        )
-    return exif
+        return Image.open(source)
+    except UnidentifiedImageError:
+        if not _load_heif_plugin():
+            raise
+    source.seek(0)
+    return Image.open(source)
 
 
-def _check_png_chunks(image: PngImageFile, path: Path) -> None:
+def _load_heif_plugin() -> bool:
+    """Register pillow-heif's opener; return False if it was registered before."""
+    global _heif_loaded
+    with _heif_lock:
+        if _heif_loaded:
+            return False
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_loaded = True
+        return True
+
+
+def _check_png_chunks(image: PngImageFile, path: Path | str) -> None:
     """Log a warning when the chunks after a PNG's header are damaged or missing.
 
     Pillow's verify() checks each chunk's CRC up to the end chunk, which reads
@@ -271,188 +313,7 @@ def _check_png_chunks(image: PngImageFile, path: Path) -> None:
             "%s looks damaged: its PNG data failed a checksum or ends early (%s), "
             "so part of the photo may be missing or wrong",
             path,
-            _describe(error),
+            describe_error(error),
         )
 
 
-def _describe(error: Exception) -> str:
-    # Pillow's message for this error names the in-memory buffer, not the file.
-    if isinstance(error, UnidentifiedImageError):
-        return "unknown or unsupported image format"
-    return f"{type(error).__name__}: {error}"
-
-
-def _read_exif(image: Image.Image, omitted: list[str]) -> dict[str, Any] | None:
-    if isinstance(image, PngImageFile):
-        # PngImageFile.getexif decodes all pixels to look for an eXIf chunk after
-        # them, while the base method reads only the chunks before the pixels.
-        # NOTE: so EXIF stored after a PNG's pixel data is not read.
-        exif = Image.Image.getexif(image)
-    else:
-        exif = image.getexif()
-    endian = getattr(exif, "endian", None)
-    tags = _convert_ifd(exif, ExifTags.TAGS, endian, omitted)
-    tags.update(_convert_ifd(exif.get_ifd(_EXIF_IFD), ExifTags.TAGS, endian, omitted))
-    gps = _convert_ifd(exif.get_ifd(_GPS_IFD), ExifTags.GPSTAGS, endian, omitted)
-    if gps:
-        tags["GPSInfo"] = gps
-    # Pillow reports a damaged IFD through warnings.warn, which cannot be caught
-    # per thread before Python 3.14, and returns the tags it could read.
-    # NOTE: so only an EXIF block with no readable tag at all is reported here.
-    raw = image.info.get("exif")
-    if not tags and isinstance(raw, bytes) and raw.removeprefix(b"Exif\x00\x00"):
-        raise ValueError(f"the {len(raw)}-byte EXIF block contains no readable tag")
-    return tags or None
-
-
-def _convert_ifd(
-    ifd: Mapping[int, Any],
-    names: Mapping[int, str],
-    endian: str | None,
-    omitted: list[str],
-) -> dict[str, Any]:
-    """Convert one IFD to JSON-safe data, adding the names of oversized tags to
-    `omitted`."""
-    converted = {}
-    for tag, value in ifd.items():
-        if tag in _SKIPPED_TAGS:
-            continue
-        if tag == _USER_COMMENT and isinstance(value, bytes):
-            json_value = _user_comment_to_json(value, endian)
-        else:
-            json_value = _to_json(value)
-        name = names.get(tag, str(int(tag)))
-        if _too_large(json_value):
-            omitted.append(name)
-        elif json_value is not _SKIP:
-            converted[name] = json_value
-    return converted
-
-
-def _too_large(value: Any) -> bool:
-    if isinstance(value, str):
-        return len(value) > MAX_EXIF_TEXT_LENGTH
-    return isinstance(value, list) and len(value) > MAX_EXIF_LIST_LENGTH
-
-
-def _user_comment_to_json(value: bytes, endian: str | None) -> str | object:
-    # UserComment starts with an 8-byte code naming the character set of the rest.
-    code, text = value[:8], value[8:]
-    if code == b"UNICODE\x00":
-        encoding = "utf-16-be" if endian == ">" else "utf-16-le"
-        return _strip_text(text.decode(encoding, "replace"))
-    if code in (b"ASCII\x00\x00\x00", b"\x00" * 8):
-        return _bytes_to_json(text)
-    return _bytes_to_json(value)
-
-
-def _to_json(value: Any) -> Any:
-    """Convert one EXIF value to JSON-safe data, or _SKIP when that is impossible."""
-    if isinstance(value, TiffImagePlugin.IFDRational):
-        return None if value.denominator == 0 else _finite(float(value))
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, str):
-        return _strip_text(_repair_utf8(value))
-    if isinstance(value, bytes):
-        return _bytes_to_json(value)
-    if isinstance(value, (tuple, list)):
-        items = [_to_json(item) for item in value]
-        return [None if item is _SKIP else item for item in items]
-    return _SKIP
-
-
-def _finite(value: float) -> float | None:
-    # NaN and infinity are not valid JSON, and PostgreSQL's jsonb rejects them.
-    return value if math.isfinite(value) else None
-
-
-def _repair_utf8(value: str) -> str:
-    # Pillow 13 decodes EXIF ASCII values as Latin-1, but many programs write
-    # UTF-8 there, so re-decode when the bytes are valid UTF-8.
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return value
-
-
-def _strip_text(value: str) -> str:
-    # A round trip through UTF-16 joins surrogate pairs and replaces lone
-    # surrogates, which UTF-8 cannot encode, with U+FFFD.
-    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value.replace("\x00", "").rstrip()
-
-
-def _bytes_to_json(value: bytes) -> str | object:
-    """Return printable UTF-8 text, hex for short binary data, else _SKIP."""
-    try:
-        text = value.decode("utf-8").replace("\x00", "")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and all(c.isprintable() or c in "\t\n\r" for c in text):
-        return text.rstrip()
-    if len(value) > _MAX_BINARY_LENGTH:
-        return _SKIP
-    return value.hex()
-
-
-def _creation_date(exif: dict[str, Any] | None, path: Path) -> datetime | None:
-    """Return the first usable EXIF date, logging dates that are set but invalid."""
-    if not exif:
-        return None
-    for date_tag, offset_tag in _DATE_SOURCES:
-        text = exif.get(date_tag)
-        if text is None or (isinstance(text, str) and _UNKNOWN_DATE.fullmatch(text)):
-            continue
-        date = _parse_exif_date(text, exif.get(offset_tag))
-        if date is not None:
-            return date
-        logger.warning(
-            "Ignoring EXIF %s %r of %s: it is not a valid date between the "
-            "years 1 and 9999",
-            date_tag,
-            text,
-            path,
-        )
-    return None
-
-
-def _parse_exif_date(text: Any, offset_text: Any) -> datetime | None:
-    """Parse an EXIF date such as '2008:05:30 15:56:01' into an aware datetime.
-
-    Returns None unless the date exists and stays within the years 1 to 9999
-    when converted to UTC, which is what the databases store.
-    """
-    match = _DATE_PATTERN.match(text) if isinstance(text, str) else None
-    if match is None:
-        return None
-    offset = _parse_offset(offset_text)
-    try:
-        naive = datetime(*(int(part) for part in match.groups()))
-        # Without an offset tag the camera's clock is taken as this machine's
-        # local time.
-        moment = naive.astimezone() if offset is None else naive.replace(tzinfo=offset)
-        moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment
-
-
-def _parse_offset(text: Any) -> timezone | None:
-    match = _OFFSET_PATTERN.match(text) if isinstance(text, str) else None
-    if match is None:
-        return None
-    sign, hours, minutes = match.groups()
-    if int(hours) > 23 or int(minutes) > 59:
-        return None
-    offset = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-offset if sign == "-" else offset)
-
-
-def _creator(exif: dict[str, Any] | None) -> str | None:
-    artist = exif.get("Artist") if exif else None
-    return artist.strip() or None if isinstance(artist, str) else None
