@@ -9,22 +9,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from picpocket.api import PicPocket
-from picpocket.backends import load_backend
-from picpocket.configuration import (
-    default_directory,
-    new_configuration,
-    read_configuration,
-    remove_configuration,
-    write_configuration,
-)
+if TYPE_CHECKING:
+    from picpocket.api import PicPocket
+    from picpocket.configuration import default_directory
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 __all__ = ["PicPocket", "default_directory", "initialize", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine's modules load on first use, so that a reader process,
+    # which needs only picpocket.images, starts quickly.
+    if name == "PicPocket":
+        from picpocket.api import PicPocket
+
+        return PicPocket
+    if name == "default_directory":
+        from picpocket.configuration import default_directory
+
+        return default_directory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 async def initialize(
@@ -40,6 +48,13 @@ async def initialize(
     `connection_info` contains the backend's connection settings (psycopg's
     host, port, user, password and dbname for PostgreSQL).
     """
+    from picpocket.backends import load_backend
+    from picpocket.configuration import (
+        new_configuration,
+        remove_configuration,
+        write_configuration,
+    )
+
     directory = Path(directory).expanduser()
     backend_class = load_backend(backend)
     connection = backend_class.parse_connection_info(
@@ -66,6 +81,9 @@ async def load(
     `prompt` returns the database password when the configuration does
     not store one.
     """
+    from picpocket.backends import load_backend
+    from picpocket.configuration import read_configuration
+
     directory = Path(directory).expanduser()
     configuration = read_configuration(directory)
     backend_class = load_backend(configuration["backend"]["type"])

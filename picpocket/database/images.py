@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import posixpath
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -61,12 +62,16 @@ def _same_file(first: Path, second: Path) -> bool:
         return False
 
 
-def split_name(relative: PurePosixPath) -> tuple[str, str | None]:
-    """Return the file name without extension, and the lowercase extension."""
-    suffix = relative.suffix
-    if not suffix or suffix == relative.name:
-        return relative.name, None
-    return relative.name[: -len(suffix)], suffix[1:].lower()
+def split_name(relative: PurePosixPath | str) -> tuple[str, str | None]:
+    """Return the file name without extension, and the lowercase extension.
+
+    The extension is what PurePosixPath.suffix gives, without its dot.
+    """
+    name = posixpath.basename(relative)
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot + 1 :].lower()
+    return name, None
 
 
 async def differs_from_record(path: Path, recorded_hash: str | None) -> bool:
@@ -417,13 +422,11 @@ class ImagesMixin(TagsMixin, DbApiBase):
         }
 
     async def _update_file_facts(
-        self, cursor: Cursor, updates: Iterable[tuple[int, ImageFacts, datetime]]
+        self, cursor: Cursor, updates: Iterable[tuple[int, Sequence[Any]]]
     ) -> None:
+        """Store new file facts, given as (image id, file_values()) pairs."""
         assignments = ", ".join(f"{column} = ?" for column in FILE_COLUMNS)
         await cursor.executemany(
             f"UPDATE images SET {assignments} WHERE id = ?",
-            [
-                (*self.file_values(facts, modified), image_id)
-                for image_id, facts, modified in updates
-            ],
+            [(*values, image_id) for image_id, values in updates],
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import Executor
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import Executor, Future
 from contextlib import aclosing
-from functools import partial
+from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from picpocket.database.base import (
@@ -20,8 +21,10 @@ from picpocket.database.base import (
     run_to_completion,
 )
 from picpocket.database.images import FILE_COLUMNS, ImagesMixin, split_name
+from picpocket.database.file_reads import FileRead, read_files
+from picpocket.database import reader_processes
+from picpocket.database.reader_processes import ReaderPool, processes_available
 from picpocket.database.reading import (
-    FileRead,
     Progress,
     candidate_files,
     check_batch_size,
@@ -29,7 +32,6 @@ from picpocket.database.reading import (
     make_executor,
     map_in_order,
     nested_roots,
-    read_files,
     report,
     worker_count,
 )
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 async def _list_files(
     location: Location, root: Path, formats: frozenset[str], skip: list[Path]
-) -> list[tuple[PurePosixPath, datetime]]:
+) -> list[tuple[str, datetime]]:
     """List the candidate files, raising InvalidPathError when the folder is gone."""
     if not await asyncio.to_thread(root.is_dir):
         raise InvalidPathError(
@@ -58,14 +60,14 @@ async def _list_files(
 
 
 def _split_unchanged(
-    files: list[tuple[PurePosixPath, datetime]],
+    files: list[tuple[str, datetime]],
     existing: dict[str, tuple[int, datetime | None]],
-) -> tuple[list[PurePosixPath], list[int]]:
+) -> tuple[list[str], list[int]]:
     """Return the files to read, and the ids of recorded files with the same mtime."""
-    to_read: list[PurePosixPath] = []
+    to_read: list[str] = []
     unchanged: list[int] = []
     for relative, modified in files:
-        known = existing.get(relative.as_posix())
+        known = existing.get(relative)
         if known is not None and known[1] == modified:
             unchanged.append(known[0])
         else:
@@ -83,10 +85,80 @@ async def _flatten(chunks: AsyncIterator[list[FileRead]]) -> AsyncIterator[FileR
             yield read
 
 
+@dataclass
+class _ImportJob:
+    """What every batch of one import needs."""
+
+    location: Location
+    root: Path
+    existing: dict[str, tuple[int, datetime | None]]
+    creator: str | None
+    tag_names: list[str]
+    batch_size: int
+
+
+@dataclass
+class _Pending:
+    """Rows read but not yet written: new images and changed ones."""
+
+    new: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.updates)
+
+
+def read_ahead() -> int:
+    """Return how many chunks an import reads ahead of the one it records.
+
+    Enough to keep every reader busy while a batch is written.
+    """
+    return 8 * worker_count()
+
+
+class _BatchWriter:
+    """Write an import's batches one at a time while reading goes on.
+
+    Leaving the context waits for the batch being written, even when the
+    import was cancelled or failed, because a cancel that lands inside a
+    transaction can leave a connection unusable (an SQLite BEGIN that ran
+    without its ROLLBACK). So a cancelled import keeps whole batches.
+    """
+
+    def __init__(self, write: Callable[[_Pending], Awaitable[list[int]]]) -> None:
+        self._write = write
+        self._task: asyncio.Task[list[int]] | None = None
+        self.ids: list[int] = []
+
+    async def write(self, pending: _Pending) -> None:
+        """Start writing a batch, once the previous one is written."""
+        if pending:
+            await self.drain()
+            self._task = asyncio.ensure_future(self._write(pending))
+
+    async def drain(self) -> None:
+        """Wait for the batch being written, and add its ids."""
+        if self._task is not None:
+            task = self._task
+            self.ids += await asyncio.shield(task)
+            self._task = None
+
+    async def __aenter__(self) -> _BatchWriter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is None:
+                self.ids += task.result()
+
+
 class ImporterMixin(ImagesMixin):
-    """Import whole locations in batches, reading files in worker threads."""
+    """Import whole locations in batches, reading files in worker processes."""
 
     _executor: Executor | None = None
+    _processes: ReaderPool | None = None
 
     def reader(self) -> Executor:
         """Return the thread pool that reads and hashes files."""
@@ -94,10 +166,28 @@ class ImporterMixin(ImagesMixin):
             self._executor = make_executor()
         return self._executor
 
+    def chunk_reader(
+        self, files: int
+    ) -> Callable[[Path, Sequence[str]], Future[list[FileRead]]]:
+        """Return a function that starts reading a chunk of files under root.
+
+        Reader processes serve large imports, and every import once they
+        run; threads serve the rest.
+        """
+        large = files >= reader_processes.MIN_FILES
+        if self._processes is None and large and processes_available():
+            self._processes = ReaderPool(worker_count())
+        if self._processes is not None:
+            return self._processes.submit
+        return partial(self.reader().submit, read_files)
+
     def shutdown_reader(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        if self._processes is not None:
+            self._processes.shutdown()
+            self._processes = None
 
     async def import_location(
         self,
@@ -151,14 +241,10 @@ class ImporterMixin(ImagesMixin):
         report(progress, len(unchanged), len(files))
         for chunk in chunked(unchanged, batch_size):
             await run_to_completion(self._tag_unchanged(chunk, creator, tag_names))
+        job = _ImportJob(location, root, existing, creator, tag_names, batch_size)
         changed = await self._import_files(
-            location,
-            root,
+            job,
             to_read,
-            existing,
-            creator,
-            tag_names,
-            batch_size,
             lambda done: report(progress, len(unchanged) + done, len(files)),
         )
         logger.info(
@@ -169,61 +255,56 @@ class ImporterMixin(ImagesMixin):
         return changed
 
     async def _import_files(
-        self,
-        location: Location,
-        root: Path,
-        to_read: list[PurePosixPath],
-        existing: dict[str, tuple[int, datetime | None]],
-        creator: str | None,
-        tag_names: list[str],
-        batch_size: int,
-        on_file: Any,
+        self, job: _ImportJob, to_read: list[str], on_file: Any
     ) -> list[int]:
-        changed: list[int] = []
-        batch: list[tuple[PurePosixPath, FileRead]] = []
+        writer = _BatchWriter(partial(self._write_batch, job))
+        pending = _Pending()
         chunks = [
             to_read[start : start + READ_CHUNK]
             for start in range(0, len(to_read), READ_CHUNK)
         ]
-        # NOTE: Pillow's parsing holds the GIL, so these threads share one
-        # core. Reader processes read twice as fast on 2 cores, but under
-        # spawn they re-run a user's script that lacks a __main__ guard.
         reads = map_in_order(
-            self.reader(),
-            partial(read_files, root),
+            partial(self.chunk_reader(len(to_read)), job.root),
             chunks,
-            window=2 * worker_count() + 1,
+            window=read_ahead(),
         )
-        async with aclosing(reads):
+        async with writer, aclosing(reads):
             done = 0
             async for read in _flatten(reads):
                 relative = to_read[done]
                 done += 1
                 if read.facts is None:
-                    if batch and not root.is_dir():
+                    if not job.root.is_dir():
                         # Save what was read before the drive went away.
-                        changed += await run_to_completion(
-                            self._write_batch(
-                                location.id, batch, existing, creator, tag_names
-                            )
-                        )
-                        batch = []
-                    check_root_present(root, location.name, len(changed))
+                        await writer.write(pending)
+                        pending = _Pending()
+                        await writer.drain()
+                    check_root_present(job.root, job.location.name, len(writer.ids))
                 else:
-                    batch.append((relative, read))
-                if len(batch) >= batch_size:
-                    changed += await run_to_completion(
-                        self._write_batch(
-                            location.id, batch, existing, creator, tag_names
-                        )
-                    )
-                    batch = []
+                    self._add_row(job, pending, relative, read)
+                if len(pending) >= job.batch_size:
+                    await writer.write(pending)
+                    pending = _Pending()
                 on_file(done)
-        if batch:
-            changed += await run_to_completion(
-                self._write_batch(location.id, batch, existing, creator, tag_names)
-            )
-        return changed
+            await writer.write(pending)
+            await writer.drain()
+        return writer.ids
+
+    def _add_row(
+        self, job: _ImportJob, pending: _Pending, relative: str, read: FileRead
+    ) -> None:
+        """Add a read file's row to pending, built now so that a batch's
+        write does not hold the event loop to build a thousand rows."""
+        assert read.facts is not None and read.modified is not None
+        values = self.file_values(read.facts, read.modified)
+        known = job.existing.get(relative)
+        if known is not None:
+            pending.updates.append((known[0], values))
+            return
+        creator = job.creator if job.creator is not None else read.facts.creator
+        pending.new.append(
+            (job.location.id, relative, *split_name(relative), *values, creator)
+        )
 
     async def _tag_unchanged(
         self, image_ids: Sequence[int], creator: str | None, tag_names: list[str]
@@ -232,63 +313,23 @@ class ImporterMixin(ImagesMixin):
             await self._apply_tags(cursor, image_ids, tag_names)
             await self._fill_creator(cursor, image_ids, creator)
 
-    async def _write_batch(
-        self,
-        location_id: int,
-        batch: Sequence[tuple[PurePosixPath, FileRead]],
-        existing: dict[str, tuple[int, datetime | None]],
-        creator: str | None,
-        tag_names: list[str],
-    ) -> list[int]:
-        """Record one batch in one transaction and return the new and updated ids.
-
-        Callers await it through run_to_completion, because a cancel that
-        lands inside a transaction can leave a connection unusable (an
-        SQLite BEGIN that ran without its ROLLBACK).
-        """
-        new = [
-            (relative, read)
-            for relative, read in batch
-            if relative.as_posix() not in existing
-        ]
-        updates = [
-            (existing[relative.as_posix()][0], read.facts, read.modified)
-            for relative, read in batch
-            if relative.as_posix() in existing
-        ]
+    async def _write_batch(self, job: _ImportJob, pending: _Pending) -> list[int]:
+        """Record one batch in one transaction and return the new and updated ids."""
         async with self.transaction() as cursor:
-            new_ids = await self._insert_new(cursor, location_id, new, creator)
-            if updates:
-                await self._update_file_facts(cursor, updates)  # type: ignore[arg-type]
-            updated_ids = [image_id for image_id, _facts, _modified in updates]
-            await self._fill_creator(cursor, updated_ids, creator)
-            await self._apply_tags(cursor, new_ids + updated_ids, tag_names)
+            new_ids = await self._insert_new(cursor, job.location.id, pending.new)
+            if pending.updates:
+                await self._update_file_facts(cursor, pending.updates)
+            updated_ids = [image_id for image_id, _values in pending.updates]
+            await self._fill_creator(cursor, updated_ids, job.creator)
+            await self._apply_tags(cursor, new_ids + updated_ids, job.tag_names)
         return new_ids + updated_ids
 
     async def _insert_new(
-        self,
-        cursor: Cursor,
-        location_id: int,
-        new: Sequence[tuple[PurePosixPath, FileRead]],
-        creator: str | None,
+        self, cursor: Cursor, location_id: int, rows: list[tuple[Any, ...]]
     ) -> list[int]:
-        if not new:
+        if not rows:
             return []
         columns = ("location", "path", "name", "extension", *FILE_COLUMNS, "creator")
-        rows = []
-        for relative, read in new:
-            assert read.facts is not None and read.modified is not None
-            values = self.file_values(read.facts, read.modified)
-            image_creator = creator if creator is not None else read.facts.creator
-            rows.append(
-                (
-                    location_id,
-                    relative.as_posix(),
-                    *split_name(relative),
-                    *values,
-                    image_creator,
-                )
-            )
         # Another process (the desktop app beside the command line) may have
         # recorded some of these files since this import listed the location.
         # Its rows are kept, and their ids are returned with the new ones.

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import mmap
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path, PurePosixPath
-from typing import NamedTuple, TypeVar
+from pathlib import Path
+from typing import TypeVar
 
-from picpocket.database.images import modification_time
 from picpocket.errors import InputValidationError, InvalidPathError
 from picpocket.files import is_inside, walk_entries
-from picpocket.images import (
-    ImageFacts,
-    has_format,
-    modification_time_of,
-    read_image_facts,
-)
+from picpocket.images import has_format, modification_time_of
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +23,8 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class FileRead(NamedTuple):
-    """Facts a worker read from one file, with facts None when the file vanished."""
-
-    path: Path
-    facts: ImageFacts | None
-    modified: datetime | None
-
-
 def worker_count() -> int:
-    """Return how many threads read files at once.
-
-    Hashing and Pillow's parsing release the GIL for most of their work,
-    so one thread a core keeps every core busy.
-    """
+    """Return how many threads, or reader processes, read files at once."""
     return max(2, os.cpu_count() or 2)
 
 
@@ -52,98 +32,24 @@ def make_executor() -> Executor:
     return ThreadPoolExecutor(worker_count(), thread_name_prefix="picpocket-read")
 
 
-def read_file(path: Path) -> FileRead:
-    """Read one file's facts, or return empty facts when it cannot be read."""
-    try:
-        # The time is taken before the read, so a file changed during the
-        # read looks changed again on the next import.
-        modified = modification_time(path)
-        facts = read_image_facts(path)
-    except OSError as error:
-        logger.warning("Skipping %s: %s", path, error)
-        return FileRead(path, None, None)
-    if facts.creation_date == facts.last_modified:
-        # Without an EXIF date the creation date is the mtime. Keep it equal
-        # to the stored last_modified, even if the file changed mid-read.
-        facts = replace(facts, creation_date=modified)
-    if facts.width is not None and jpeg_end_missing(path):
-        logger.warning(
-            "%s looks truncated: its JPEG data has no end-of-image marker, so "
-            "part of the photo may be missing",
-            path,
-        )
-    return FileRead(path, facts, modified)
-
-
-def read_files(root: Path, relatives: Sequence[PurePosixPath]) -> list[FileRead]:
-    """Read several files under root; one call per chunk keeps the event
-    loop's wake-ups, and so its waits for the GIL, few."""
-    return [read_file(root / relative) for relative in relatives]
-
-
-def jpeg_end_missing(path: Path) -> bool:
-    """Return whether a JPEG file has no end-of-image marker after its first scan.
-
-    Entropy-coded scan data cannot contain the bytes FF D9, so their absence
-    after the first scan starts means the file was cut short. Data after the
-    marker (a phone's embedded video) is allowed. Other files return False.
-    """
-    try:
-        with open(path, "rb") as file:
-            if os.fstat(file.fileno()).st_size < 4:
-                return False
-            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                if data[:3] != b"\xff\xd8\xff":
-                    return False
-                scan = _first_scan_offset(data)
-                # rfind starts at the end, where the marker of a whole file is.
-                return scan is not None and data.rfind(b"\xff\xd9", scan) == -1
-    except (OSError, ValueError) as error:
-        logger.debug("Could not check the end of %s: %s", path, error)
-        return False
-
-
-def _first_scan_offset(data: mmap.mmap) -> int | None:
-    """Return where the first scan's data starts, or None if no scan header is found."""
-    offset = 2
-    while offset + 4 <= len(data):
-        if data[offset] != 0xFF:
-            return None
-        marker = data[offset + 1]
-        if marker == 0xFF:
-            # Fill byte before a marker.
-            offset += 1
-        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:
-            # Markers without a length field.
-            offset += 2
-        elif marker == 0xD9:
-            return None
-        else:
-            length = int.from_bytes(data[offset + 2 : offset + 4], "big")
-            if marker == 0xDA:
-                return offset + 2 + length
-            offset += 2 + length
-    return None
-
-
 async def map_in_order(
-    executor: Executor,
-    function: Callable[[Item], Result],
+    submit: Callable[[Item], Future[Result]],
     items: Iterable[Item],
     window: int,
 ) -> AsyncIterator[Result]:
-    """Yield function(item) for each item, run in the executor, in order.
+    """Yield the result of submit(item) for each item, in order.
 
-    At most `window` calls are in flight, so memory stays bounded on a
-    large import; when the consumer stops early, queued calls are dropped.
+    `submit` starts the work elsewhere (a thread or a process) and returns
+    its future. At most `window` items are in flight, so memory stays
+    bounded on a large import; when the consumer stops early, queued work
+    is cancelled.
     """
-    loop = asyncio.get_running_loop()
     queue: Iterator[Item] = iter(items)
     pending: deque[asyncio.Future[Result]] = deque()
 
     def submit_next() -> None:
         for item in queue:
-            pending.append(loop.run_in_executor(executor, function, item))
+            pending.append(asyncio.wrap_future(submit(item)))
             return
 
     try:
@@ -156,6 +62,13 @@ async def map_in_order(
     finally:
         for future in pending:
             future.cancel()
+
+
+def in_executor(
+    executor: Executor, function: Callable[[Item], Result]
+) -> Callable[[Item], Future[Result]]:
+    """Return a submit function for map_in_order that runs function in executor."""
+    return lambda item: executor.submit(function, item)
 
 
 def nested_roots(root: Path, others: Iterable[Path | None]) -> list[Path]:
@@ -177,10 +90,11 @@ def nested_roots(root: Path, others: Iterable[Path | None]) -> list[Path]:
 
 def candidate_files(
     root: Path, formats: frozenset[str], skip: Iterable[Path] = ()
-) -> list[tuple[PurePosixPath, datetime]]:
+) -> list[tuple[str, datetime]]:
     """List the files under root with an accepted suffix, with their mtimes.
 
-    Folders in `skip` are left out. Names that are not valid Unicode
+    Paths are relative, with '/' between folders. Folders in `skip` are
+    left out. Names that are not valid Unicode
     cannot be stored as text, so they are logged and skipped.
     """
     found = []
@@ -197,7 +111,7 @@ def candidate_files(
             logger.warning("Skipping %r: its name is not valid Unicode", entry.path)
             continue
         try:
-            found.append((PurePosixPath(relative), modification_time_of(entry.stat())))
+            found.append((relative, modification_time_of(entry.stat())))
         except OSError as error:
             logger.warning("Skipping %s: %s", entry.path, error)
     return found

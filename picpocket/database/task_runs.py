@@ -299,9 +299,7 @@ class TasksMixin(ImporterMixin):
                 )
                 values = self.file_values(transfer.facts, transfer.modified)
                 if row is not None:
-                    await self._update_file_facts(
-                        cursor, [(row[0], transfer.facts, transfer.modified)]
-                    )
+                    await self._update_file_facts(cursor, [(row[0], values)])
                     image_id = int(row[0])
                 else:
                     creator = task.creator or transfer.facts.creator

@@ -8,24 +8,23 @@ from contextlib import aclosing
 from datetime import datetime
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from picpocket.database.base import Cursor, run_to_completion
 from picpocket.database.images import modification_time
 from picpocket.database.importer import ImporterMixin
 from picpocket.database.logic import Types
+from picpocket.database.file_reads import FileRead, read_file
 from picpocket.database.reading import (
-    FileRead,
     Progress,
     check_batch_size,
+    in_executor,
     map_in_order,
-    read_file,
     report,
     worker_count,
 )
 from picpocket.database.types import Image
 from picpocket.errors import InputValidationError
-from picpocket.images import ImageFacts
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +116,10 @@ class VerifyMixin(ImporterMixin):
         """Check every candidate and save changed facts, returning the missing ids."""
         missing: list[int] = []
         unreachable = 0
-        updates: list[tuple[int, ImageFacts, datetime]] = []
+        updates: list[tuple[int, list[Any]]] = []
         report(progress, 0, len(candidates))
         checks = map_in_order(
-            self.reader(),
-            lambda item: _check_file(item, reparse),
+            in_executor(self.reader(), lambda item: _check_file(item, reparse)),
             candidates,
             window=max(8, 4 * worker_count()),
         )
@@ -135,9 +133,10 @@ class VerifyMixin(ImporterMixin):
                 elif checked.state is State.UNREACHABLE:
                     unreachable += 1
                 elif checked.read is not None and checked.read.facts is not None:
-                    updates.append(
-                        (image_id, checked.read.facts, checked.read.modified)
+                    values = self.file_values(
+                        checked.read.facts, checked.read.modified
                     )
+                    updates.append((image_id, values))
                 if len(updates) >= batch_size:
                     await run_to_completion(self._save_updates(updates))
                     updates = []

@@ -76,8 +76,10 @@ def kill_when_paused(
 @pytest.mark.parametrize(
     ("pause", "saved"),
     [
-        (("--pause-before-commit", "3"), 2 * IMPORT_BATCH),
-        (("--pause-at-file", "35"), 3 * IMPORT_BATCH),
+        (("--pause-before-commit", "3"), {2 * IMPORT_BATCH}),
+        # The third batch is written while files 31 to 35 are read, so it
+        # may or may not be committed when the import stops there.
+        (("--pause-at-file", "35"), {2 * IMPORT_BATCH, 3 * IMPORT_BATCH}),
     ],
     ids=["inside-batch", "between-batches"],
 )
@@ -87,7 +89,7 @@ async def test_import_killed(
     tmp_path: Path,
     photo_source: Path,
     pause: tuple[str, str],
-    saved: int,
+    saved: set[int],
 ) -> None:
     card = tmp_path / "card"
     photos = make_photos(card, photo_source, PHOTO_COUNT)
@@ -96,7 +98,7 @@ async def test_import_killed(
     kill_when_paused(tmp_path, "import", api, "--location", "card", *batch, *pause)
 
     await check_library(api, backend)
-    assert await api.count_images() == saved
+    assert await api.count_images() in saved
     await api.import_location("card")
     assert await recorded_paths(api, "card") == sorted(path.name for path in photos)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from PIL import Image as PillowImage
 
-import picpocket.database.reading
+import picpocket.database.file_reads
 from picpocket.database.logic import Comparator, Text
 from picpocket.database.types import Image
 from picpocket.errors import InvalidPathError
@@ -407,17 +407,17 @@ def reading_hook(monkeypatch):
     The import lists the files first, so the action happens between listing
     and reading, as when another program works on the folder.
     """
-    original = picpocket.database.reading.read_image_facts
+    original = picpocket.database.file_reads.read_image_facts
 
     def install(name: str, action) -> None:
         pending = [action]
 
-        def read(path: Path):
-            if path.name == name and pending:
-                pending.pop()(path)
+        def read(path: Path | str):
+            if Path(path).name == name and pending:
+                pending.pop()(Path(path))
             return original(path)
 
-        monkeypatch.setattr(picpocket.database.reading, "read_image_facts", read)
+        monkeypatch.setattr(picpocket.database.file_reads, "read_image_facts", read)
 
     return install
 

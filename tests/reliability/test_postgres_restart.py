@@ -139,8 +139,9 @@ async def test_restart_mid_import(
     assert address(server) in str(error.value)
 
     start(server)
-    # The three batches written before the stop are kept, the one cut off is not.
-    assert await library.count_images() == 3 * IMPORT_BATCH
+    # Whole batches are kept and the one cut off is not. The third batch is
+    # written while the next files are read, so the stop may cut it off too.
+    assert await library.count_images() in {2 * IMPORT_BATCH, 3 * IMPORT_BATCH}
     await library.import_location("card", batch_size=IMPORT_BATCH)
     paths = sorted(image.path.as_posix() for image in await library.search_images())
     assert paths == sorted(path.name for path in photos)

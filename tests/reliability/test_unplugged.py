@@ -15,8 +15,7 @@ import pytest
 
 from picpocket.api import PicPocket
 from picpocket.database import task_files
-from picpocket.database.importer import READ_CHUNK
-from picpocket.database.reading import worker_count
+from picpocket.database.importer import READ_CHUNK, read_ahead
 from picpocket.errors import InvalidPathError
 from tests.reliability.worker_process import make_photos, visible_files
 
@@ -27,10 +26,10 @@ UNPLUG_AT = 30  # files done when the drive is pulled out
 def photo_count() -> int:
     """Return enough photos that the import cannot read them all ahead of time.
 
-    The importer reads at most 2 * worker_count() + 1 chunks ahead of the
-    file it is recording.
+    The importer reads at most read_ahead() chunks ahead of the file it is
+    recording.
     """
-    return 2 * READ_CHUNK * (2 * worker_count() + 1) + UNPLUG_AT
+    return 2 * READ_CHUNK * read_ahead() + UNPLUG_AT
 
 
 class Drive:

@@ -1,0 +1,80 @@
+"""The main loop of a reader process, which picpocket.database.reader_processes starts.
+
+The process reads requests from its standard input and writes replies to
+its standard output, both as pickles:
+
+- first, unasked, the reply ("ready", process id);
+- for each request (root folder, relative paths), the reply (list of
+  FileRead, log records as dictionaries).
+
+It ends when its standard input closes, which happens when the parent
+shuts the pool down or dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sys
+from typing import Any, BinaryIO
+
+from picpocket.database.file_reads import read_files
+
+
+class _Collector(logging.Handler):
+    """Keep the log records of one request, to send them to the parent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(portable_record(record))
+
+    def take(self) -> list[dict[str, Any]]:
+        records, self.records = self.records, []
+        return records
+
+
+def portable_record(record: logging.LogRecord) -> dict[str, Any]:
+    """Return a record's attributes with its message formatted, ready to pickle."""
+    attributes = dict(record.__dict__)
+    attributes["msg"] = record.getMessage()
+    attributes["args"] = None
+    if record.exc_info:
+        attributes["exc_text"] = logging.Formatter().formatException(record.exc_info)
+    attributes["exc_info"] = None
+    return attributes
+
+
+def serve(requests: BinaryIO, replies: BinaryIO, collector: _Collector) -> None:
+    """Read and reply to requests until the input ends."""
+    while True:
+        try:
+            root, relatives = pickle.load(requests)
+        except EOFError:
+            return
+        reads = read_files(root, relatives)
+        pickle.dump((reads, collector.take()), replies, pickle.HIGHEST_PROTOCOL)
+        replies.flush()
+
+
+def main(level: int) -> None:
+    """Serve the parent on standard input and output, logging at `level`."""
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    # Anything else printed goes to standard error, away from the replies.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    collector = _Collector()
+    root_logger = logging.getLogger()
+    root_logger.handlers[:] = [collector]
+    root_logger.setLevel(level)
+    # Pillow reports damaged EXIF through warnings; send them as records.
+    logging.captureWarnings(True)
+    try:
+        pickle.dump(("ready", os.getpid()), replies, pickle.HIGHEST_PROTOCOL)
+        replies.flush()
+        serve(sys.stdin.buffer, replies, collector)
+    except BrokenPipeError:
+        # The parent went away mid-reply, so no one reads the reply.
+        pass
