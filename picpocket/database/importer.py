@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import aclosing
@@ -44,7 +45,11 @@ logger = logging.getLogger(__name__)
 
 
 async def _list_files(
-    location: Location, root: Path, formats: frozenset[str], skip: list[Path]
+    location: Location,
+    root: Path,
+    formats: frozenset[str],
+    skip: list[Path],
+    found_one: Callable[[str, datetime], object],
 ) -> list[tuple[str, datetime]]:
     """List the candidate files, raising InvalidPathError when the folder is gone."""
     if not await asyncio.to_thread(root.is_dir):
@@ -53,7 +58,7 @@ async def _list_files(
             f"does not exist; attach the drive, or fix the path with "
             f"edit_location() or mount()"
         )
-    files = await asyncio.to_thread(candidate_files, root, formats, skip)
+    files = await asyncio.to_thread(candidate_files, root, formats, skip, found_one)
     # A folder that vanished during the walk leaves a partial list.
     check_root_present(root, location.name, 0)
     return files
@@ -106,6 +111,9 @@ class _Pending:
 
     def __len__(self) -> int:
         return len(self.new) + len(self.updates)
+
+
+_PROCESSES_LOCK = threading.Lock()
 
 
 def read_ahead() -> int:
@@ -166,28 +174,47 @@ class ImporterMixin(ImagesMixin):
             self._executor = make_executor()
         return self._executor
 
-    def chunk_reader(
-        self, files: int
-    ) -> Callable[[Path, Sequence[str]], Future[list[FileRead]]]:
+    def chunk_reader(self) -> Callable[[Path, Sequence[str]], Future[list[FileRead]]]:
         """Return a function that starts reading a chunk of files under root.
 
-        Reader processes serve large imports, and every import once they
-        run; threads serve the rest.
+        Reader processes serve every import once they run; threads serve
+        imports too small to start them.
         """
-        large = files >= reader_processes.MIN_FILES
-        if self._processes is None and large and processes_available():
-            self._processes = ReaderPool(worker_count())
         if self._processes is not None:
             return self._processes.submit
         return partial(self.reader().submit, read_files)
+
+    def _start_processes(self) -> None:
+        """Start the reader processes, if they are not running; any thread may call."""
+        with _PROCESSES_LOCK:
+            if self._processes is None and processes_available():
+                self._processes = ReaderPool(worker_count())
+
+    def _process_starter(
+        self, existing: dict[str, tuple[int, datetime | None]]
+    ) -> Callable[[str, datetime], None]:
+        """Return a listing callback that starts the reader processes as soon as
+        the files to read reach MIN_FILES, so that they start during the listing."""
+        to_read = 0
+
+        def found_one(relative: str, modified: datetime) -> None:
+            nonlocal to_read
+            known = existing.get(relative)
+            if known is None or known[1] != modified:
+                to_read += 1
+                if to_read == max(1, reader_processes.MIN_FILES):
+                    self._start_processes()
+
+        return found_one
 
     def shutdown_reader(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
-        if self._processes is not None:
-            self._processes.shutdown()
-            self._processes = None
+        with _PROCESSES_LOCK:
+            processes, self._processes = self._processes, None
+        if processes is not None:
+            processes.shutdown()
 
     async def import_location(
         self,
@@ -229,7 +256,8 @@ class ImporterMixin(ImagesMixin):
         nested = nested_roots(root, others)
         if nested:
             logger.info("Leaving out the folders of other locations: %s", nested)
-        files = await _list_files(location, root, formats, nested)
+        starter = self._process_starter(existing)
+        files = await _list_files(location, root, formats, nested, starter)
         to_read, unchanged = _split_unchanged(files, existing)
         logger.info(
             "Importing location %r from %s: %d files, %d unchanged",
@@ -264,7 +292,7 @@ class ImporterMixin(ImagesMixin):
             for start in range(0, len(to_read), READ_CHUNK)
         ]
         reads = map_in_order(
-            partial(self.chunk_reader(len(to_read)), job.root),
+            partial(self.chunk_reader(), job.root),
             chunks,
             window=read_ahead(),
         )

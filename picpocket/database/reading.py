@@ -89,13 +89,17 @@ def nested_roots(root: Path, others: Iterable[Path | None]) -> list[Path]:
 
 
 def candidate_files(
-    root: Path, formats: frozenset[str], skip: Iterable[Path] = ()
+    root: Path,
+    formats: frozenset[str],
+    skip: Iterable[Path] = (),
+    found_one: Callable[[str, datetime], object] | None = None,
 ) -> list[tuple[str, datetime]]:
     """List the files under root with an accepted suffix, with their mtimes.
 
     Paths are relative, with '/' between folders. Folders in `skip` are
-    left out. Names that are not valid Unicode
-    cannot be stored as text, so they are logged and skipped.
+    left out. Names that are not valid Unicode cannot be stored as text,
+    so they are logged and skipped. `found_one` is called with each file
+    as it is found, in the listing's thread.
     """
     found = []
     # Entry paths start with root as given, so slicing gives the relative
@@ -111,9 +115,13 @@ def candidate_files(
             logger.warning("Skipping %r: its name is not valid Unicode", entry.path)
             continue
         try:
-            found.append((relative, modification_time_of(entry.stat())))
+            modified = modification_time_of(entry.stat())
         except OSError as error:
             logger.warning("Skipping %s: %s", entry.path, error)
+            continue
+        found.append((relative, modified))
+        if found_one is not None:
+            found_one(relative, modified)
     return found
 
 
