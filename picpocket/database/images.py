@@ -416,10 +416,14 @@ class ImagesMixin(TagsMixin, DbApiBase):
             (location_id,),
         )
         convert = self.sql.convert
-        return {
-            path: (image_id, convert(Types.DATETIME, modified))
-            for path, image_id, modified in rows
-        }
+        # A large location has tens of thousands of dates to parse, which
+        # would hold the event loop.
+        return await asyncio.to_thread(
+            lambda: {
+                path: (image_id, convert(Types.DATETIME, modified))
+                for path, image_id, modified in rows
+            }
+        )
 
     async def _update_file_facts(
         self, cursor: Cursor, updates: Iterable[tuple[int, Sequence[Any]]]

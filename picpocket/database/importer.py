@@ -64,22 +64,6 @@ async def _list_files(
     return files
 
 
-def _split_unchanged(
-    files: list[tuple[str, datetime]],
-    existing: dict[str, tuple[int, datetime | None]],
-) -> tuple[list[str], list[int]]:
-    """Return the files to read, and the ids of recorded files with the same mtime."""
-    to_read: list[str] = []
-    unchanged: list[int] = []
-    for relative, modified in files:
-        known = existing.get(relative)
-        if known is not None and known[1] == modified:
-            unchanged.append(known[0])
-        else:
-            to_read.append(relative)
-    return to_read, unchanged
-
-
 # Files per call to a reader, so that the event loop wakes once a chunk.
 READ_CHUNK = 16
 
@@ -114,6 +98,35 @@ class _Pending:
 
 
 _PROCESSES_LOCK = threading.Lock()
+
+
+class _Sorter:
+    """Sort listed files into those to read and those unchanged since recorded.
+
+    It runs in the listing's thread, and starts the reader processes as
+    soon as MIN_FILES files need reading, so that they start while the
+    listing goes on. Unchanged files do not count, so re-importing a
+    large location that did not change starts none.
+    """
+
+    def __init__(
+        self,
+        existing: dict[str, tuple[int, datetime | None]],
+        start_processes: Callable[[], None],
+    ) -> None:
+        self._existing = existing
+        self._start_processes = start_processes
+        self.to_read: list[str] = []
+        self.unchanged: list[int] = []
+
+    def found_one(self, relative: str, modified: datetime) -> None:
+        known = self._existing.get(relative)
+        if known is not None and known[1] == modified:
+            self.unchanged.append(known[0])
+            return
+        self.to_read.append(relative)
+        if len(self.to_read) == max(1, reader_processes.MIN_FILES):
+            self._start_processes()
 
 
 def read_ahead() -> int:
@@ -190,23 +203,6 @@ class ImporterMixin(ImagesMixin):
             if self._processes is None and processes_available():
                 self._processes = ReaderPool(worker_count())
 
-    def _process_starter(
-        self, existing: dict[str, tuple[int, datetime | None]]
-    ) -> Callable[[str, datetime], None]:
-        """Return a listing callback that starts the reader processes as soon as
-        the files to read reach MIN_FILES, so that they start during the listing."""
-        to_read = 0
-
-        def found_one(relative: str, modified: datetime) -> None:
-            nonlocal to_read
-            known = existing.get(relative)
-            if known is None or known[1] != modified:
-                to_read += 1
-                if to_read == max(1, reader_processes.MIN_FILES):
-                    self._start_processes()
-
-        return found_one
-
     def shutdown_reader(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -256,9 +252,9 @@ class ImporterMixin(ImagesMixin):
         nested = nested_roots(root, others)
         if nested:
             logger.info("Leaving out the folders of other locations: %s", nested)
-        starter = self._process_starter(existing)
-        files = await _list_files(location, root, formats, nested, starter)
-        to_read, unchanged = _split_unchanged(files, existing)
+        sorter = _Sorter(existing, self._start_processes)
+        files = await _list_files(location, root, formats, nested, sorter.found_one)
+        to_read, unchanged = sorter.to_read, sorter.unchanged
         logger.info(
             "Importing location %r from %s: %d files, %d unchanged",
             location.name,
