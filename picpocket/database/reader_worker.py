@@ -64,7 +64,8 @@ def main(level: int) -> None:
     """Serve the parent on standard input and output, logging at `level`."""
     # Readers yield the CPU to the program that started them, so that its
     # event loop, and a desktop app's screen, keep responding.
-    os.nice(10)
+    if hasattr(os, "nice"):
+        os.nice(10)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Anything else printed goes to standard error, away from the replies.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
