@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import struct
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -41,6 +42,15 @@ _OFFSET_PATTERN = re.compile(r"\s*([+-])(\d\d):?(\d\d)\s*$", re.ASCII)
 # EXIF marks an unknown date by blanks, and many cameras write zeros.
 _UNKNOWN_DATE = re.compile(r"[\s:0]*", re.ASCII)
 _SKIP = object()
+# The errors Pillow ignores when it reads the resolution from the EXIF.
+_DPI_ERRORS = (
+    struct.error,
+    KeyError,
+    SyntaxError,
+    TypeError,
+    ValueError,
+    ZeroDivisionError,
+)
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
 
 
@@ -59,6 +69,10 @@ def _tags(exif: Image.Exif, raw: object, omitted: list[str]) -> dict[str, Any] |
     return tags or None
 
 
+class UsePillow(Exception):
+    """Raised when Pillow would read a JPEG differently from the marker walk."""
+
+
 def pillow_exif(image: Image.Image) -> Image.Exif:
     """Return the EXIF of an image that Pillow opened, without decoding pixels."""
     if isinstance(image, PngImageFile):
@@ -75,8 +89,18 @@ def jpeg_exif(header: JpegHeader) -> Image.Exif:
     Like Pillow, an orientation missing from the EXIF is taken from the XMP.
     """
     exif = Image.Exif()
-    if header.exif is not None:
-        exif.load(header.exif)
+    try:
+        if header.exif is not None:
+            exif.load(header.exif)
+    except Exception as error:
+        # Without a JFIF resolution, Pillow reads the EXIF while it opens
+        # the file, to find one there. It keeps what it read when that
+        # fails with one of _DPI_ERRORS, and fails to open on others.
+        if header.jfif_dpi:
+            raise
+        if isinstance(error, _DPI_ERRORS):
+            return exif
+        raise UsePillow from error
     if ExifTags.Base.Orientation not in exif and header.xmp:
         match = _XMP_ORIENTATION.search(header.xmp)
         if match:
@@ -92,6 +116,8 @@ def exif_as_json(
     omitted: list[str] = []
     try:
         exif = _tags(read(), raw, omitted)
+    except UsePillow:
+        raise
     except Exception as error:
         logger.warning(
             "Could not read EXIF from %s, so the file is recorded without EXIF: %s",

@@ -29,6 +29,7 @@ from picpocket.exif import (
     exif_as_json,
     jpeg_exif,
     pillow_exif,
+    UsePillow,
 )
 from picpocket.jpeg import first_scan_offset, read_jpeg_header
 
@@ -233,12 +234,16 @@ def _read_header(
     A plain JPEG's markers are walked here; Pillow reads everything else.
     """
     header = read_jpeg_header(data)
-    if header is None:
-        width, height, exif = _read_with_pillow(path, io.BytesIO(data))
-        return width, height, exif, width is not None and jpeg_end_missing(data)
-    exif = exif_as_json(partial(jpeg_exif, header), header.exif, path)
-    truncated = jpeg_end_missing(data, header.scan)
-    return header.width, header.height, exif, truncated
+    if header is not None:
+        try:
+            exif = exif_as_json(partial(jpeg_exif, header), header.exif, path)
+        except UsePillow:
+            pass
+        else:
+            truncated = jpeg_end_missing(data, header.scan)
+            return header.width, header.height, exif, truncated
+    width, height, exif = _read_with_pillow(path, io.BytesIO(data))
+    return width, height, exif, width is not None and jpeg_end_missing(data)
 
 
 def _read_with_pillow(

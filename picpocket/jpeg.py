@@ -17,15 +17,38 @@ from PIL import Image
 
 _SOI = b"\xff\xd8\xff"
 _SOS = 0xDA
-_EXIF_PREFIX = b"Exif\x00\x00"
-_XMP_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
-_MPF_PREFIX = b"MPF\x00"
+_DQT = 0xDB
+_APP0 = 0xE0
 _APP1 = 0xE1
 _APP2 = 0xE2
+_APP13 = 0xED
+_APP14 = 0xEE
 # Start-of-frame markers: every one but DHT (C4), JPG (C8) and DAC (CC).
 _FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Markers without a length field: TEM, the restart markers and SOI.
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
+# Markers whose segments Pillow reads as the walk does: frames, tables,
+# application data, comments, the scan header, and the bare restart and
+# SOI markers. Pillow reads others differently (TEM, JPG and JPGn have no
+# length for it, DHP sets the size) or not at all.
+_WALKED = (
+    _FRAMES
+    | {0xC4, 0xCC, _SOS, _DQT, 0xDC, 0xDD, 0xDF, 0xFE}
+    | set(range(0xD0, 0xD9))
+    | set(range(_APP0, 0xF0))
+)
+_EXIF_PREFIX = b"Exif\x00\x00"
+_XMP_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
+# Application segments whose content Pillow parses, with the length it
+# needs to parse them without an error. A multi-picture (MPF) file, which
+# Pillow opens as another kind of image, is left to Pillow.
+_PARSED_PREFIXES = {
+    (_APP0, b"JFIF"): 7,
+    (_APP2, b"ICC_PROFILE\x00"): 14,
+    (_APP14, b"Adobe"): 7,
+    (_APP2, b"MPF\x00"): None,
+}
+_PHOTOSHOP_PREFIX = b"Photoshop 3.0\x00"
 
 
 @dataclass(frozen=True)
@@ -40,40 +63,73 @@ class JpegHeader:
     xmp: bytes | None
     # The offset of the first scan's entropy-coded data.
     scan: int
+    # Whether a JFIF segment gives the resolution, which stops Pillow from
+    # reading the EXIF while it opens the file.
+    jfif_dpi: bool = False
 
 
 def read_jpeg_header(data: bytes) -> JpegHeader | None:
     """Return the header of plain JPEG data, or None when Pillow should read it.
 
-    None covers data that is not JPEG, damaged or unusual markers, sizes
-    other than 8 bits with 1, 3 or 4 components, a zero or oversized
-    frame (which Pillow warns about as a decompression bomb) and
-    multi-picture files.
+    None covers data that is not JPEG, markers or segments that Pillow
+    would read differently or reject, sizes other than 8 bits with 1, 3
+    or 4 components, a zero or oversized frame (which Pillow warns about
+    as a decompression bomb), and multi-picture files.
     """
     if data[:3] != _SOI:
         return None
-    frame: tuple[int, int] | None = None
-    exif: bytes | None = None
-    xmp: bytes | None = None
+    found = _Found()
     for marker, start, end in _segments(data):
-        if marker is None:
+        if marker is None or marker not in _WALKED:
             return None
-        segment = data[start:end]
         if marker == _SOS:
-            if frame is None:
-                return None
-            return _checked(frame, exif, xmp, end)
-        if marker in _FRAMES:
-            frame = _frame_size(segment)
-            if frame is None:
-                return None
-        elif marker == _APP1 and segment.startswith(_EXIF_PREFIX):
-            exif = segment if exif is None else exif + segment[len(_EXIF_PREFIX) :]
-        elif marker == _APP1 and segment.startswith(_XMP_PREFIX):
-            xmp = segment[len(_XMP_PREFIX) :]
-        elif marker == _APP2 and segment.startswith(_MPF_PREFIX):
+            return found.header(end)
+        if not found.add(marker, data[start:end]):
             return None
     return None
+
+
+class _Found:
+    """The facts gathered from a JPEG's segments so far."""
+
+    def __init__(self) -> None:
+        self.frame: tuple[int, int] | None = None
+        self.exif: bytes | None = None
+        self.xmp: bytes | None = None
+        self.jfif_dpi = False
+
+    def add(self, marker: int, segment: bytes) -> bool:
+        """Take in one segment; return False if Pillow should read the file."""
+        if marker in _FRAMES:
+            self.frame = _frame_size(segment)
+            return self.frame is not None
+        if marker == _DQT:
+            return _tables_whole(segment)
+        if marker == _APP1 and segment.startswith(_EXIF_PREFIX):
+            if self.exif is None:
+                self.exif = segment
+            else:
+                self.exif += segment[len(_EXIF_PREFIX) :]
+        elif marker == _APP1 and segment.startswith(_XMP_PREFIX):
+            self.xmp = segment[len(_XMP_PREFIX) :]
+        elif marker == _APP0 and segment.startswith(b"JFIF"):
+            # Pillow takes a resolution from units 1 (inch) and 2 (cm).
+            self.jfif_dpi |= len(segment) >= 12 and segment[7] in (1, 2)
+        if marker == _APP13 and segment.startswith(_PHOTOSHOP_PREFIX):
+            return _photoshop_readable(segment)
+        for (prefix_marker, prefix), needed in _PARSED_PREFIXES.items():
+            if marker == prefix_marker and segment.startswith(prefix):
+                return needed is not None and len(segment) >= needed
+        return True
+
+    def header(self, scan: int) -> JpegHeader | None:
+        if self.frame is None:
+            return None
+        width, height = self.frame
+        limit = Image.MAX_IMAGE_PIXELS
+        if width == 0 or height == 0 or (limit is not None and width * height > limit):
+            return None
+        return JpegHeader(width, height, self.exif, self.xmp, scan, self.jfif_dpi)
 
 
 def first_scan_offset(data: bytes) -> int | None:
@@ -89,7 +145,7 @@ def first_scan_offset(data: bytes) -> int | None:
 def _segments(data: bytes) -> Iterator[tuple[int | None, int, int]]:
     """Yield (marker, payload start, payload end) up to and including the first SOS.
 
-    A marker of None means the data is not a well-formed marker sequence,
+    Markers without a length have an empty payload. A marker of None means the data is not a well-formed marker sequence,
     and ends the walk.
     """
     offset = 2
@@ -104,9 +160,10 @@ def _segments(data: bytes) -> Iterator[tuple[int | None, int, int]]:
             offset += 1
             continue
         if marker in _STANDALONE:
+            yield marker, offset + 2, offset + 2
             offset += 2
             continue
-        if marker < 0xC0 or marker == 0xD9 or offset + 4 > size:
+        if marker == 0xD9 or offset + 4 > size:
             yield None, offset, offset
             return
         length = int.from_bytes(data[offset + 2 : offset + 4], "big")
@@ -125,16 +182,43 @@ def _frame_size(segment: bytes) -> tuple[int, int] | None:
     reading would be the same plain 8-bit image."""
     if len(segment) < 6 or segment[0] != 8 or segment[5] not in (1, 3, 4):
         return None
+    if (len(segment) - 6) % 3:
+        # Pillow fails on a component entry cut short.
+        return None
     height = int.from_bytes(segment[1:3], "big")
     width = int.from_bytes(segment[3:5], "big")
     return width, height
 
 
-def _checked(
-    frame: tuple[int, int], exif: bytes | None, xmp: bytes | None, scan: int
-) -> JpegHeader | None:
-    width, height = frame
-    limit = Image.MAX_IMAGE_PIXELS
-    if width == 0 or height == 0 or (limit is not None and width * height > limit):
-        return None
-    return JpegHeader(width, height, exif, xmp, scan)
+def _tables_whole(segment: bytes) -> bool:
+    """Return whether a DQT segment holds whole tables, as Pillow requires."""
+    offset = 0
+    while offset < len(segment):
+        precision = 1 if segment[offset] < 16 else 2
+        offset += 1 + 64 * precision
+    return offset == len(segment)
+
+
+def _photoshop_readable(segment: bytes) -> bool:
+    """Return whether Pillow can parse a Photoshop segment's resource blocks.
+
+    Pillow stops quietly at a block cut short, but fails when a block's
+    name length lies past the end of the segment.
+    """
+    offset = len(_PHOTOSHOP_PREFIX)
+    while segment[offset : offset + 4] == b"8BIM":
+        if offset + 6 > len(segment):
+            # The resource code is cut short: Pillow stops here.
+            return True
+        offset += 6
+        if offset >= len(segment):
+            # The name length is missing: Pillow fails.
+            return False
+        offset += 1 + segment[offset]
+        offset += offset & 1
+        if offset + 4 > len(segment):
+            return True
+        size = int.from_bytes(segment[offset : offset + 4], "big")
+        offset += 4 + size
+        offset += offset & 1
+    return True

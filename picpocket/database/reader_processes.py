@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, Sequence
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 # unless the processes are already running.
 MIN_FILES = 200
 
+# Which warnings from reader processes were issued here, so that each is
+# shown once, as it would be if it came from a thread of this process.
+_WARNINGS_SHOWN: dict[Any, Any] = {}
 _Job = tuple["Future[list[FileRead]]", Path, Sequence[str]]
 _BOOT = (
     "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
@@ -158,9 +162,13 @@ def _ask(
     requests: IO[bytes] = worker.stdin  # type: ignore[assignment]
     pickle.dump(request, requests, pickle.HIGHEST_PROTOCOL)
     requests.flush()
-    reads, records = _receive(worker)
+    reads, records, issued = _receive(worker)
     for record in records:
         _log(record)
+    for message, category, filename, lineno in issued:
+        warnings.warn_explicit(
+            message, category, filename, lineno, registry=_WARNINGS_SHOWN
+        )
     return reads
 
 

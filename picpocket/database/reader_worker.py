@@ -5,7 +5,8 @@ its standard output, both as pickles:
 
 - first, unasked, the reply ("ready", process id);
 - for each request (root folder, relative paths), the reply (list of
-  FileRead, log records as dictionaries).
+  FileRead, log records as dictionaries, warnings as (message, category,
+  file name, line number)).
 
 It ends when its standard input closes, which happens when the parent
 shuts the pool down or dies.
@@ -17,6 +18,7 @@ import logging
 import os
 import pickle
 import sys
+import warnings
 from typing import Any, BinaryIO
 
 from picpocket.database.file_reads import read_files
@@ -55,8 +57,17 @@ def serve(requests: BinaryIO, replies: BinaryIO, collector: _Collector) -> None:
             root, relatives = pickle.load(requests)
         except EOFError:
             return
-        reads = read_files(root, relatives)
-        pickle.dump((reads, collector.take()), replies, pickle.HIGHEST_PROTOCOL)
+        # Pillow reports damaged EXIF through warnings, which the parent
+        # issues again, so that its own warning filters apply to them.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reads = read_files(root, relatives)
+        issued = [
+            (str(warning.message), warning.category, warning.filename, warning.lineno)
+            for warning in caught
+        ]
+        reply = (reads, collector.take(), issued)
+        pickle.dump(reply, replies, pickle.HIGHEST_PROTOCOL)
         replies.flush()
 
 
@@ -73,8 +84,6 @@ def main(level: int) -> None:
     root_logger = logging.getLogger()
     root_logger.handlers[:] = [collector]
     root_logger.setLevel(level)
-    # Pillow reports damaged EXIF through warnings; send them as records.
-    logging.captureWarnings(True)
     try:
         pickle.dump(("ready", os.getpid()), replies, pickle.HIGHEST_PROTOCOL)
         replies.flush()
