@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from picpocket import images
+from picpocket import exif, images
 from picpocket.errors import InputValidationError
 from picpocket.images import (
     DEFAULT_FORMATS,
@@ -46,7 +46,8 @@ def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
     return [
         record
         for record in caplog.records
-        if record.name == "picpocket.images" and record.levelno == logging.WARNING
+        if record.name in ("picpocket.images", "picpocket.exif")
+        and record.levelno == logging.WARNING
     ]
 
 
@@ -513,7 +514,7 @@ def test_exif_unknown_tag_uses_number(tmp_path):
 def test_exif_lone_surrogate_is_replaced():
     # Pillow decodes EXIF text as Latin-1, which never yields lone surrogates, so
     # the converter is checked directly.
-    value = images._to_json(("Zo\udce9", "ok\udfff\x00  ", "\ud83d\ude00"))
+    value = exif._to_json(("Zo\udce9", "ok\udfff\x00  ", "\ud83d\ude00"))
 
     encoded = json.dumps(value, ensure_ascii=False).encode("utf-8")
 
@@ -521,10 +522,10 @@ def test_exif_lone_surrogate_is_replaced():
 
 
 def test_exif_binary_values():
-    assert images._to_json(b"\x01\x02\x03\x00") == "01020300"
-    assert images._to_json(b"\xff" * 65) is images._SKIP
-    assert images._to_json(b"Canon\x00\x00") == "Canon"
-    assert images._to_json(float("nan")) is None
+    assert exif._to_json(b"\x01\x02\x03\x00") == "01020300"
+    assert exif._to_json(b"\xff" * 65) is exif._SKIP
+    assert exif._to_json(b"Canon\x00\x00") == "Canon"
+    assert exif._to_json(float("nan")) is None
 
 
 def test_facts_missing_file(tmp_path):
