@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -174,6 +175,19 @@ class DbApiBase(ABC):
     async def ensure_foreign_keys(self, cursor: Cursor) -> None:
         """Ensure a cursor will support cascading changes (a no-op by default)."""
 
+    async def refresh_statistics(self) -> None:
+        """Update the query planner's statistics (a no-op by default).
+
+        Call it after adding or tagging many images, so that searches are
+        planned for the library's new size.
+        """
+
+    async def refresh_tag_statistics(self) -> None:
+        """Update the query planner's statistics of image tags (a no-op by default).
+
+        Tagging calls it after changing the tags of many images at once.
+        """
+
     @abstractmethod
     async def close(self) -> None:
         """Close every connection to the database."""
@@ -184,6 +198,24 @@ class DbApiBase(ABC):
         async with self.connect() as connection:
             async with self.cursor(connection, commit=commit) as cursor:
                 yield cursor
+
+    def search_cursor(self) -> AbstractAsyncContextManager[Cursor]:
+        """Lend a cursor for the read-only statements of a search.
+
+        A backend may plan each of these statements for its parameter
+        values, because the best plan depends on how many images the tags
+        and filters match. This default reads in a transaction that is
+        rolled back.
+        """
+        return self.transaction(commit=False)
+
+    def autocommit(self) -> AbstractAsyncContextManager[Cursor]:
+        """Lend a cursor whose statements each commit on their own.
+
+        Saves BEGIN and COMMIT for a single statement, which is atomic by
+        itself. This default runs the block in one transaction instead.
+        """
+        return self.transaction()
 
     async def get_version(self) -> int:
         """Return the schema version stored in the database (0 for none).
@@ -347,18 +379,15 @@ class DbApiBase(ABC):
         self, row: Row, roots: dict[int, Path], tags: list[str] | None = None
     ) -> Image:
         values = dict(zip(IMAGE_COLUMNS, row))
-        path = PurePosixPath(values["path"])
+        path = stored_path(values["path"])
         root = roots.get(values["location"])
         convert = self.sql.convert
-        values.update(
-            path=Path(path),
-            creation_date=convert(Types.DATETIME, values["creation_date"]),
-            last_modified=convert(Types.DATETIME, values["last_modified"]),
-            exif=convert(Types.JSON, values["exif"]),
-            full_path=None if root is None else root / path,
-            tags=tags,
-        )
-        return Image(**values)
+        values["path"] = path
+        values["creation_date"] = convert(Types.DATETIME, values["creation_date"])
+        values["last_modified"] = convert(Types.DATETIME, values["last_modified"])
+        values["exif"] = convert(Types.JSON, values["exif"])
+        full_path = None if root is None else root / path
+        return Image(**values, full_path=full_path, tags=tags)
 
     async def _image_tags(
         self, cursor: Cursor, image_ids: Sequence[int]
@@ -407,6 +436,16 @@ class DbApiBase(ABC):
     IMAGE_COLUMNS_SEARCHABLE: dict[str, Types] = {
         name: kind for name, kind in IMAGES_TABLE.items() if kind is not Types.JSON
     }
+
+
+def stored_path(text: str) -> Path:
+    """Return an image path as stored (relative, with `/` separators) as a Path."""
+    if os.name == "posix":
+        # The same parse as through PurePosixPath, done once instead of
+        # twice, which matters for pages of hundreds of images.
+        return Path(text)
+    # Elsewhere only a posix parse keeps a backslash in a name as it is.
+    return Path(PurePosixPath(text))
 
 
 def _could_be_stored(name_or_id: str | int) -> bool:

@@ -101,6 +101,16 @@ class SQL(ABC):
         """The case-insensitive pattern operator (LIKE in SQLite, ILIKE elsewhere)."""
         return "LIKE"
 
+    @property
+    def key_share_lock(self) -> str:
+        """The SELECT clause that keeps the rows it returns from being deleted.
+
+        The lock lasts until the transaction ends. The default is empty,
+        which suits databases such as SQLite whose write transactions
+        already exclude each other.
+        """
+        return ""
+
     def fold_case(self, expression: str) -> str:
         """Return SQL that folds the letter case of a text expression.
 

@@ -22,6 +22,9 @@ class SchemaTypes:
     datetime: str
     json: str
     text: str
+    # The index column order that sorts descending with missing values
+    # last. SQLite sorts NULL below every value, so plain DESC does that.
+    descending: str = "DESC"
 
     def fill(self, statement: str) -> str:
         return statement.format(
@@ -31,6 +34,7 @@ class SchemaTypes:
             datetime=self.datetime,
             json=self.json,
             text=self.text,
+            descending=self.descending,
         )
 
 
@@ -122,9 +126,22 @@ _SESSIONS = [
     "CREATE INDEX sessions_expires ON sessions (expires)",
 ]
 
+# The desktop app sorts by these properties, newest or highest first by
+# default. An index in exactly that order (missing values last, ties by
+# id) lets a search read the first page without sorting every image.
+# PostgreSQL cannot read `DESC NULLS LAST` backwards from an ascending
+# index. SQLite can, but then sorts each run of equal values by id, such
+# as all the unrated images.
+_DESCENDING_ORDER_INDEXES = [
+    f"CREATE INDEX images_{column}_descending ON images "
+    f"({column} {{descending}}, id)"
+    for column in ("creation_date", "rating", "name", "path")
+]
+
 MIGRATIONS: list[list[str]] = [
     _CORE_TABLES,
     _SEARCH_INDEXES + _SESSIONS,
+    _DESCENDING_ORDER_INDEXES,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -17,7 +18,10 @@ from picpocket.errors import InputValidationError
 _ORDER_KEY = re.compile(r"(?P<descending>-)?(?P<first>!)?(?P<name>[a-z_]+)(?P<last>!)?")
 
 
-def _tag_subquery(names: list[str]) -> tuple[str, list[str]]:
+Subquery = tuple[str, list[Any]]
+
+
+def _tag_subquery(names: list[str]) -> Subquery:
     condition, params = tag_match_condition("tags.name", names)
     return (
         "SELECT image_tags.image FROM image_tags JOIN tags "
@@ -33,21 +37,61 @@ def _check_flag(argument: str, value: bool | None) -> None:
         )
 
 
-def _tag_conditions(
+@dataclass(frozen=True)
+class TagCriteria:
+    """The tag criteria of a search, as queries that select image ids.
+
+    An image matches when every `required` query selects it and no
+    `excluded` query does.
+    """
+
+    required: tuple[Subquery, ...] = ()
+    excluded: tuple[Subquery, ...] = ()
+
+    def compound(self) -> Subquery:
+        """Return one query over image_tags that selects the matching images.
+
+        Only valid when some criterion is required.
+        """
+        # INTERSECTs come before every EXCEPT, so SQLite's left-to-right
+        # reading and PostgreSQL's INTERSECT-first precedence agree.
+        query = " INTERSECT ".join(query for query, _ in self.required)
+        for excluded, _ in self.excluded:
+            query += f" EXCEPT {excluded}"
+        return query, _parameters(self.required + self.excluded)
+
+    def conditions(
+        self, id_expression: str = "images.id"
+    ) -> tuple[list[str], list[Any]]:
+        """Return the WHERE conditions on `id_expression` and their parameters.
+
+        With a required criterion, all of them become one compound query
+        (INTERSECT, then EXCEPT), which reads only the tagged images
+        instead of testing every image against each criterion.
+        """
+        if not self.required:
+            conditions = [
+                f"{id_expression} NOT IN ({query})" for query, _ in self.excluded
+            ]
+            return conditions, _parameters(self.excluded)
+        query, params = self.compound()
+        return [f"{id_expression} IN ({query})"], params
+
+
+def _parameters(subqueries: tuple[Subquery, ...]) -> list[Any]:
+    return [value for _, values in subqueries for value in values]
+
+
+def tag_criteria(
     tagged: bool | None,
     any_tags: list[str] | None,
     all_tags: list[str] | None,
     no_tags: list[str] | None,
-) -> tuple[list[str], list[Any]]:
-    """Return the conditions and parameters of the tag criteria, or raise.
-
-    When some criterion requires tags, all of them become one compound
-    query over image_tags (INTERSECT, then EXCEPT), which reads only the
-    tagged images instead of testing every image against each criterion.
-    """
+) -> TagCriteria:
+    """Return the tag criteria of a search, or raise InputValidationError."""
     _check_flag("tagged", tagged)
-    required: list[tuple[str, list[Any]]] = []
-    excluded: list[tuple[str, list[Any]]] = []
+    required: list[Subquery] = []
+    excluded: list[Subquery] = []
     if tagged is not None:
         (required if tagged else excluded).append(
             ("SELECT image FROM image_tags", [])
@@ -60,16 +104,18 @@ def _tag_conditions(
     no_names = normalize_tags("no_tags", no_tags)
     if no_names:
         excluded.append(_tag_subquery(no_names))
-    if not required:
-        conditions = [f"images.id NOT IN ({query})" for query, _ in excluded]
-        return conditions, [value for _, values in excluded for value in values]
-    # INTERSECTs come before every EXCEPT, so SQLite's left-to-right
-    # reading and PostgreSQL's INTERSECT-first precedence agree.
-    compound = " INTERSECT ".join(query for query, _ in required)
-    for query, _ in excluded:
-        compound += f" EXCEPT {query}"
-    params = [value for _, values in required + excluded for value in values]
-    return [f"images.id IN ({compound})"], params
+    return TagCriteria(tuple(required), tuple(excluded))
+
+
+def leading_order_column(order: tuple[str, ...] | None) -> str | None:
+    """Return the property that an already checked `order` sorts by first.
+
+    Returns None when there is no order or it starts with 'random'.
+    """
+    if not order or order[0] == "random":
+        return None
+    match = _ORDER_KEY.fullmatch(order[0])
+    return None if match is None else match["name"]
 
 
 class SearchMixin(DbApiBase):
@@ -84,6 +130,8 @@ class SearchMixin(DbApiBase):
         all_tags: list[str] | None,
         no_tags: list[str] | None,
         reachable: bool | None,
+        order: tuple[str, ...] | None = None,
+        limit: int | None = None,
     ) -> tuple[str, list[Any]]:
         _check_flag("reachable", reachable)
         conditions: list[str] = []
@@ -97,8 +145,9 @@ class SearchMixin(DbApiBase):
             conditions.append(condition)
             params.extend(values)
 
-        tag_conditions, tag_params = _tag_conditions(
-            tagged, any_tags, all_tags, no_tags
+        tags = tag_criteria(tagged, any_tags, all_tags, no_tags)
+        tag_conditions, tag_params = await self._tag_conditions(
+            cursor, tags, order, limit
         )
         conditions.extend(tag_conditions)
         params.extend(tag_params)
@@ -116,6 +165,20 @@ class SearchMixin(DbApiBase):
                 conditions.append("1 = 0")
         where = " WHERE " + " AND ".join(conditions) if conditions else ""
         return where, params
+
+    async def _tag_conditions(
+        self,
+        cursor: Cursor,
+        tags: TagCriteria,
+        order: tuple[str, ...] | None,
+        limit: int | None,
+    ) -> tuple[list[str], list[Any]]:
+        """Return the WHERE conditions of the tag criteria and their parameters.
+
+        `order` and `limit` are those of the search, already checked, so
+        that a backend can pick the form its query planner runs fastest.
+        """
+        return tags.conditions()
 
     def _order_by(self, order: tuple[str, ...] | None) -> str:
         if order is None:
@@ -175,7 +238,20 @@ class SearchMixin(DbApiBase):
         reachable: bool | None = None,
     ) -> int:
         """Return how many images match the criteria."""
-        async with self.transaction(commit=False) as cursor:
+        async with self.search_cursor() as cursor:
+            if filter is None and reachable is None:
+                tags = tag_criteria(tagged, any_tags, all_tags, no_tags)
+                if tags.required:
+                    # image_tags.image always names an existing image, so
+                    # counting the compound over image_tags alone gives the
+                    # same number without reading the images table. DISTINCT
+                    # counts an image with two matching tags once.
+                    query, params = tags.compound()
+                    statement = (
+                        f"SELECT count(DISTINCT image) FROM ({query}) AS matching"
+                    )
+                    row = await cursor.fetch_one(statement, params)
+                    return 0 if row is None else int(row[0])
             where, params = await self._where(
                 cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
             )
@@ -203,9 +279,10 @@ class SearchMixin(DbApiBase):
                 needs a limit.
         """
         tail = self._order_by(order) + self._page(limit, offset)
-        async with self.transaction(commit=False) as cursor:
+        async with self.search_cursor() as cursor:
             where, params = await self._where(
-                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
+                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable,
+                order, limit,
             )
             rows = await cursor.fetch_all(
                 f"SELECT images.id FROM images{where}{tail}", params
@@ -234,9 +311,10 @@ class SearchMixin(DbApiBase):
         """
         tail = self._order_by(order) + self._page(limit, offset)
         columns = ", ".join(f"images.{column}" for column in IMAGE_COLUMNS)
-        async with self.transaction(commit=False) as cursor:
+        async with self.search_cursor() as cursor:
             where, params = await self._where(
-                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable
+                cursor, filter, tagged, any_tags, all_tags, no_tags, reachable,
+                order, limit,
             )
             rows = await cursor.fetch_all(
                 f"SELECT {columns} FROM images{where}{tail}", params

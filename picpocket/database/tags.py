@@ -14,13 +14,19 @@ from picpocket.database.base import (
     is_encodable,
     placeholders,
 )
+from picpocket.database.logic import INTEGER_MAX, INTEGER_MIN
 from picpocket.database.types import Tag
-from picpocket.errors import InputValidationError, UnknownItemError
+from picpocket.errors import InputValidationError, PicPocketError, UnknownItemError
 from picpocket.internal_use import NotSupplied
 
 logger = logging.getLogger(__name__)
 
 SEPARATOR = "/"
+# A tag_images or untag_images call on this many images or more refreshes
+# the query planner's statistics of image tags right away. Otherwise
+# searches for the tag are planned for its old number of images until the
+# database refreshes them in the background.
+BULK_TAGGING_IMAGES = 1000
 
 
 def normalize_tag(tag: object) -> str:
@@ -64,6 +70,11 @@ def normalize_tags(argument: str, tags: object) -> list[str]:
     return [normalize_tag(tag) for tag in tags or []]  # type: ignore[attr-defined]
 
 
+def is_storable_id(value: object) -> bool:
+    """Return whether a value is an int that both backends store as an id."""
+    return type(value) is int and INTEGER_MIN <= value <= INTEGER_MAX
+
+
 def _prefixes(name: str) -> list[str]:
     """Return the tag and each of its ancestors: a/b/c, a/b, a."""
     parts = name.split(SEPARATOR)
@@ -94,12 +105,29 @@ class TagsMixin(DbApiBase):
     """Create, rename, remove and apply tags."""
 
     async def _ensure_tag(self, cursor: Cursor, name: str) -> int:
-        row = await cursor.fetch_one(
-            "INSERT INTO tags (name, depth) VALUES (?, ?) ON CONFLICT (name) "
-            "DO UPDATE SET depth = excluded.depth RETURNING id",
-            (name, name.count(SEPARATOR)),
-        )
-        assert row is not None
+        """Return the id of a tag, creating the tag when it is new.
+
+        An existing tag is only read, because an upsert would rewrite its
+        row on every call (a new row version on PostgreSQL). The lock keeps
+        another connection from removing the tag before the transaction
+        ends.
+        """
+        select = f"SELECT id FROM tags WHERE name = ?{self.sql.key_share_lock}"
+        row = await cursor.fetch_one(select, (name,))
+        if row is None:
+            row = await cursor.fetch_one(
+                "INSERT INTO tags (name, depth) VALUES (?, ?) "
+                "ON CONFLICT (name) DO NOTHING RETURNING id",
+                (name, name.count(SEPARATOR)),
+            )
+        if row is None:
+            # Another connection created the tag after the first SELECT.
+            row = await cursor.fetch_one(select, (name,))
+        if row is None:
+            raise PicPocketError(
+                f"Tag {name!r} was created and removed again by another "
+                f"connection while this one used it; try again"
+            )
         return int(row[0])
 
     async def _apply_tags(
@@ -108,16 +136,52 @@ class TagsMixin(DbApiBase):
         for name in names:
             tag_id = await self._ensure_tag(cursor, name)
             try:
-                await cursor.executemany(
-                    "INSERT INTO image_tags (image, tag) VALUES (?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [(image_id, tag_id) for image_id in image_ids],
-                )
+                await self._insert_image_tags(cursor, image_ids, tag_id)
             except self.integrity_errors:
                 raise UnknownItemError(
                     f"Cannot tag {name!r}: at least one of the images "
                     f"{list(image_ids)[:10]} does not exist"
                 ) from None
+
+    async def _insert_image_tags(
+        self, cursor: Cursor, image_ids: Sequence[int], tag_id: int
+    ) -> None:
+        if self.sql.arrays and all(is_storable_id(value) for value in image_ids):
+            # One statement with an array parameter, where executemany
+            # sends one statement per image. tag_images on 50,000 images
+            # took 0.85 s instead of 1.25 s (PostgreSQL 15, bench_search.py).
+            await cursor.execute(
+                "INSERT INTO image_tags (image, tag) "
+                "SELECT listed.image, ? FROM unnest(CAST(? AS BIGINT[])) "
+                "AS listed (image) ON CONFLICT DO NOTHING",
+                (tag_id, list(image_ids)),
+            )
+            return
+        await cursor.executemany(
+            "INSERT INTO image_tags (image, tag) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(image_id, tag_id) for image_id in image_ids],
+        )
+
+    async def _tag_with_existing_tag(self, image_id: int, name: str) -> bool:
+        """Tag one image in one autocommitted statement; return whether it did.
+
+        Returns False, having changed nothing, when the tag does not exist
+        yet, the image already has it, or the image does not exist.
+        """
+        try:
+            async with self.autocommit() as cursor:
+                row = await cursor.fetch_one(
+                    "INSERT INTO image_tags (image, tag) "
+                    "SELECT ?, id FROM tags WHERE name = ? "
+                    "ON CONFLICT DO NOTHING RETURNING tag",
+                    (image_id, name),
+                )
+        except self.integrity_errors:
+            # The image is missing, or the tag was removed at that moment.
+            # tag_images finds out which and raises the matching error.
+            return False
+        return row is not None
 
     async def add_tag(
         self, tag: str, description: str | NotSupplied | None = NotSupplied()
@@ -141,8 +205,17 @@ class TagsMixin(DbApiBase):
                 )
 
     async def tag_image(self, id: int, tag: str) -> None:
-        """Apply a tag to an image (its parents are implied, not applied)."""
-        await self.tag_images([id], tag)
+        """Apply a tag to an image (its parents are implied, not applied).
+
+        Raises:
+            UnknownItemError: no image has this id; nothing is changed.
+        """
+        name = normalize_tag(tag)
+        if is_storable_id(id) and await self._tag_with_existing_tag(id, name):
+            return
+        # A new tag, an image that has the tag already, a missing image or
+        # an id of another type take the full path in one transaction.
+        await self.tag_images([id], name)
 
     async def untag_image(self, id: int, tag: str) -> None:
         """Remove a tag from an image; removing an absent tag is fine."""
@@ -158,6 +231,7 @@ class TagsMixin(DbApiBase):
         image_ids = list(dict.fromkeys(ids))
         async with self.transaction() as cursor:
             await self._apply_tags(cursor, image_ids, [name])
+        await self._refresh_after_bulk_change(len(image_ids))
 
     async def untag_images(self, ids: Iterable[int], tag: str) -> None:
         """Remove one tag from many images in one transaction."""
@@ -173,6 +247,21 @@ class TagsMixin(DbApiBase):
                     f"AND image IN ({placeholders(len(chunk))})",
                     (row[0], *chunk),
                 )
+        await self._refresh_after_bulk_change(len(image_ids))
+
+    async def _refresh_after_bulk_change(self, count: int) -> None:
+        if count < BULK_TAGGING_IMAGES:
+            return
+        # The change is committed, so a failure here only costs speed.
+        try:
+            await self.refresh_tag_statistics()
+        except (PicPocketError, *self.database_errors) as error:
+            logger.warning(
+                "Could not update the statistics of image tags after changing "
+                "%d images; searches by tag may be slow for a while: %s",
+                count,
+                error,
+            )
 
     async def move_tag(self, current: str, new: str, /, cascade: bool = True) -> int:
         """Rename a tag (and by default its descendants); return how many moved.

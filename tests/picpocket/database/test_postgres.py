@@ -565,10 +565,11 @@ async def test_concurrent_load_migrates(tmp_path, postgres_database):
     async with old.transaction() as cursor:
         # Take the library back to schema version 1.
         await cursor.execute("DROP TABLE sessions")
-        for statement in schema.MIGRATIONS[1]:
-            if statement.startswith("CREATE INDEX"):
-                name = statement.split()[2]
-                await cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        for migration in schema.MIGRATIONS[1:]:
+            for statement in migration:
+                if statement.startswith("CREATE INDEX"):
+                    name = statement.split()[2]
+                    await cursor.execute(f"DROP INDEX IF EXISTS {name}")
         await cursor.execute("UPDATE version SET version = 1")
     assert await old.get_version() == 1
     await old.close()
