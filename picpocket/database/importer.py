@@ -38,7 +38,7 @@ from picpocket.database.reading import (
 )
 from picpocket.database.tags import normalize_tags
 from picpocket.database.types import Location
-from picpocket.errors import InvalidPathError
+from picpocket.errors import InvalidPathError, PicPocketError
 from picpocket.images import normalize_formats
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,9 @@ async def _list_files(
     return files
 
 
+# An import that adds or changes this many images or more refreshes the
+# query planner's statistics.
+STATISTICS_IMAGES = 1000
 # Files per call to a reader, so that the event loop wakes once a chunk.
 READ_CHUNK = 16
 
@@ -276,7 +279,26 @@ class ImporterMixin(ImagesMixin):
             location.name,
             len(changed),
         )
+        if len(changed) >= STATISTICS_IMAGES:
+            await self._refresh_after_import(len(changed))
         return changed
+
+    async def _refresh_after_import(self, count: int) -> None:
+        """Update the query planner's statistics after a large import.
+
+        Without it, searches are planned for the library as it was before
+        until the database refreshes them in the background. The images
+        are committed, so a failure here only costs speed.
+        """
+        try:
+            await self.refresh_statistics()
+        except (PicPocketError, *self.database_errors) as error:
+            logger.warning(
+                "Could not update the database statistics after importing %d "
+                "images; searches may be slow for a while: %s",
+                count,
+                error,
+            )
 
     async def _import_files(
         self, job: _ImportJob, to_read: list[str], on_file: Any
