@@ -6,8 +6,8 @@ with the interpreter and a short command, not through multiprocessing,
 which would import the caller's main module again in each of them (and
 re-run a user's script that lacks an `if __name__ == "__main__":` guard).
 
-While the processes start, a thread reads in this process, so a small
-import never waits for them. A process that dies or cannot start is
+While the processes start, a thread reads in this process, so an import
+does not wait for them. A process that dies or cannot start is
 replaced by reading in this process, with a warning.
 """
 
@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 # unless the processes are already running.
 MIN_FILES = 200
 
-# Which warnings from reader processes were issued here, so that each is
-# shown once, as it would be if it came from a thread of this process.
+# The registry of warnings from reader processes issued here, so that each
+# is shown once, as it would be if it came from a thread of this process.
 _WARNINGS_SHOWN: dict[Any, Any] = {}
 _Job = tuple["Future[list[FileRead]]", Path, Sequence[str]]
 _BOOT = (
@@ -158,6 +158,8 @@ def _run(
 def _ask(
     worker: subprocess.Popen[bytes], root: Path, relatives: Sequence[str]
 ) -> list[FileRead]:
+    # NOTE: the reply has no timeout, so a reader that stops without exiting
+    # (stopped by a signal, or stuck on a hung drive) holds up the import.
     request = (str(root), list(relatives))
     requests: IO[bytes] = worker.stdin  # type: ignore[assignment]
     pickle.dump(request, requests, pickle.HIGHEST_PROTOCOL)
