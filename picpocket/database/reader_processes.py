@@ -59,6 +59,7 @@ class ReaderPool:
     def __init__(self, processes: int) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._ready = threading.Event()
+        self._closed = False
         self._lanes = [
             threading.Thread(target=self._read_here, name="picpocket-read-here")
         ] + [
@@ -73,12 +74,25 @@ class ReaderPool:
     def submit(self, root: Path, relatives: Sequence[str]) -> Future[list[FileRead]]:
         """Queue one chunk of files, given relative to root with '/'; the
         future gives their reads in order."""
+        if self._closed:
+            raise RuntimeError("The reader processes were shut down")
         future: Future[list[FileRead]] = Future()
         self._jobs.put((future, root, relatives))
         return future
 
     def shutdown(self) -> None:
-        """Stop every lane after its current chunk; the processes then exit."""
+        """Cancel the queued chunks and stop every lane after its current one.
+
+        The processes then exit.
+        """
+        self._closed = True
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
         for _ in self._lanes:
             self._jobs.put(None)
 

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -372,3 +373,33 @@ def test_script_without_main_guard(tmp_path, photo_source):
     assert len((tmp_path / "runs.txt").read_text().splitlines()) == 1
     assert imported == "250"
     assert int(readers) >= 1
+
+
+def test_shutdown_cancels_queued_chunks(tmp_path: Path, monkeypatch):
+    # No processes start, so the one thread that reads here takes the
+    # first chunk and is held there while the rest wait in the queue.
+    taken, release = threading.Event(), threading.Event()
+
+    def held_read(root, relatives):
+        taken.set()
+        release.wait(10)
+        return []
+
+    monkeypatch.setattr(reader_processes, "read_files", held_read)
+    pool = reader_processes.ReaderPool(0)
+    chunks = [pool.submit(tmp_path, [f"photo-{n}.jpg"]) for n in range(5)]
+    assert taken.wait(10)
+
+    pool.shutdown()
+    release.set()
+
+    assert chunks[0].result(timeout=10) == []
+    assert all(chunk.cancelled() for chunk in chunks[1:])
+
+
+def test_submit_after_shutdown_raises(tmp_path: Path):
+    pool = reader_processes.ReaderPool(0)
+    pool.shutdown()
+
+    with pytest.raises(RuntimeError, match="shut down"):
+        pool.submit(tmp_path, ["photo.jpg"])
