@@ -38,7 +38,7 @@ from picpocket.database.reading import (
 )
 from picpocket.database.tags import normalize_tags
 from picpocket.database.types import Location
-from picpocket.errors import InvalidPathError, PicPocketError
+from picpocket.errors import InvalidPathError
 from picpocket.images import normalize_formats
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ async def _flatten(chunks: AsyncIterator[list[FileRead]]) -> AsyncIterator[FileR
 
 @dataclass
 class _ImportJob:
-    """What every batch of one import needs."""
+    """The settings that every batch of one import uses."""
 
     location: Location
     root: Path
@@ -201,7 +201,7 @@ class ImporterMixin(ImagesMixin):
         return partial(self.reader().submit, read_files)
 
     def _start_processes(self) -> None:
-        """Start the reader processes, if they are not running; any thread may call."""
+        """Start the reader processes if they are not running, from any thread."""
         with _PROCESSES_LOCK:
             if self._processes is None and processes_available():
                 self._processes = ReaderPool(worker_count())
@@ -280,25 +280,12 @@ class ImporterMixin(ImagesMixin):
             len(changed),
         )
         if len(changed) >= STATISTICS_IMAGES:
-            await self._refresh_after_import(len(changed))
-        return changed
-
-    async def _refresh_after_import(self, count: int) -> None:
-        """Update the query planner's statistics after a large import.
-
-        Without it, searches are planned for the library as it was before
-        until the database refreshes them in the background. The images
-        are committed, so a failure here only costs speed.
-        """
-        try:
-            await self.refresh_statistics()
-        except (PicPocketError, *self.database_errors) as error:
-            logger.warning(
-                "Could not update the database statistics after importing %d "
-                "images; searches may be slow for a while: %s",
-                count,
-                error,
+            # Otherwise searches are planned for the library as it was
+            # before, until the database refreshes them in the background.
+            await self._refresh_quietly(
+                self.refresh_statistics, f"importing {len(changed)} images"
             )
+        return changed
 
     async def _import_files(
         self, job: _ImportJob, to_read: list[str], on_file: Any

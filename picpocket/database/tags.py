@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from picpocket.database.base import (
@@ -250,16 +250,26 @@ class TagsMixin(DbApiBase):
         await self._refresh_after_bulk_change(len(image_ids))
 
     async def _refresh_after_bulk_change(self, count: int) -> None:
-        if count < BULK_TAGGING_IMAGES:
-            return
-        # The change is committed, so a failure here only costs speed.
+        if count >= BULK_TAGGING_IMAGES:
+            await self._refresh_quietly(
+                self.refresh_tag_statistics, f"tagging or untagging {count} images"
+            )
+
+    async def _refresh_quietly(
+        self, refresh: Callable[[], Awaitable[None]], change: str
+    ) -> None:
+        """Refresh the planner's statistics after a committed change.
+
+        The change is committed, so a failure here only costs speed and is
+        logged as a warning.
+        """
         try:
-            await self.refresh_tag_statistics()
+            await refresh()
         except (PicPocketError, *self.database_errors) as error:
             logger.warning(
-                "Could not update the statistics of image tags after changing "
-                "%d images; searches by tag may be slow for a while: %s",
-                count,
+                "Could not update the database statistics after %s, so searches "
+                "may be slow for a while: %s",
+                change,
                 error,
             )
 
