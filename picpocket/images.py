@@ -231,7 +231,7 @@ def _read_header(
 ) -> tuple[int | None, int | None, dict[str, Any] | None, bool]:
     """Return the size, EXIF and truncation of a file's bytes.
 
-    A plain JPEG's markers are walked here; Pillow reads everything else.
+    A plain JPEG's markers are walked here, and Pillow reads everything else.
     """
     header = read_jpeg_header(data)
     if header is not None:
@@ -293,7 +293,7 @@ def _open_image(source: BinaryIO) -> Image.Image:
 
 
 def _load_heif_plugin() -> bool:
-    """Register pillow-heif's opener; return False if it was registered before."""
+    """Register pillow-heif's opener, and return False if it was registered before."""
     global _heif_loaded
     with _heif_lock:
         if _heif_loaded:

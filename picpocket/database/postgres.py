@@ -161,7 +161,7 @@ class _Cursor:
     async def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         query = to_driver_style(statement)
         # psycopg adapts every row in the event loop's thread, so a batch
-        # of a thousand rows held the loop for 20 to 40 ms; smaller calls
+        # of a thousand rows held the loop for 20 to 40 ms. Smaller calls
         # let other tasks run in between.
         for part in chunked(list(rows), EXECUTEMANY_ROWS):
             await self._cursor.executemany(query, part)
@@ -518,9 +518,9 @@ class PostgreSQL(DbApi):
         PostgreSQL may then reuse one generic plan for any parameters. For
         a tag search that plan sorted every tagged image, 23 ms instead of
         3 ms on 50,000 images (PostgreSQL 15). Outside a transaction block
-        each statement sees the data committed when it starts, as it does
-        inside one under the default READ COMMITTED isolation, and the
-        search saves the round trips of BEGIN and ROLLBACK.
+        each statement reads the data committed when it starts, as it does
+        inside one under the default READ COMMITTED isolation. The search
+        also saves the round trips of BEGIN and ROLLBACK.
         """
         async with self.connect() as connection:
             async with connection.cursor() as cursor:

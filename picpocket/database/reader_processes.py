@@ -72,8 +72,10 @@ class ReaderPool:
             lane.start()
 
     def submit(self, root: Path, relatives: Sequence[str]) -> Future[list[FileRead]]:
-        """Queue one chunk of files, given relative to root with '/'; the
-        future gives their reads in order."""
+        """Queue one chunk of files, given relative to root with '/'.
+
+        The future gives their reads in order.
+        """
         if self._closed:
             raise RuntimeError("The reader processes were shut down")
         future: Future[list[FileRead]] = Future()
@@ -142,7 +144,9 @@ class ReaderPool:
             _give_up(worker, error)
             return None
         logger.debug(
-            "Reader process %d started in %.3f s", worker.pid, time.monotonic() - started
+            "Reader process %d started in %.3f s",
+            worker.pid,
+            time.monotonic() - started,
         )
         return worker
 
@@ -150,7 +154,7 @@ class ReaderPool:
 def _run(
     job: _Job, worker: subprocess.Popen[bytes] | None
 ) -> subprocess.Popen[bytes] | None:
-    """Read one chunk, in the worker if there is one; return the worker still usable."""
+    """Read one chunk, in the worker if there is one; return the worker if usable."""
     future, root, relatives = job
     if not future.set_running_or_notify_cancel():
         return worker

@@ -378,17 +378,17 @@ def test_script_without_main_guard(tmp_path, photo_source):
 def test_shutdown_cancels_queued_chunks(tmp_path: Path, monkeypatch):
     # No processes start, so the one thread that reads here takes the
     # first chunk and is held there while the rest wait in the queue.
-    taken, release = threading.Event(), threading.Event()
+    first_taken, release = threading.Event(), threading.Event()
 
     def held_read(root, relatives):
-        taken.set()
+        first_taken.set()
         release.wait(10)
         return []
 
     monkeypatch.setattr(reader_processes, "read_files", held_read)
     pool = reader_processes.ReaderPool(0)
     chunks = [pool.submit(tmp_path, [f"photo-{n}.jpg"]) for n in range(5)]
-    assert taken.wait(10)
+    assert first_taken.wait(10)
 
     pool.shutdown()
     release.set()
