@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import re
-import struct
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PIL import ExifTags, Image, TiffImagePlugin, UnidentifiedImageError
-from PIL.PngImagePlugin import PngImageFile
+# Neither module imports Pillow's image module, which reader processes
+# load only for files that are not plain JPEGs.
+from PIL import ExifTags, UnidentifiedImageError
 
+from picpocket.exif_walk import UsePillow, WalkedExif, walk_exif
 from picpocket.jpeg import JpegHeader
 
 logger = logging.getLogger(__name__)
@@ -42,19 +44,23 @@ _OFFSET_PATTERN = re.compile(r"\s*([+-])(\d\d):?(\d\d)\s*$", re.ASCII)
 # EXIF marks an unknown date by blanks, and many cameras write zeros.
 _UNKNOWN_DATE = re.compile(r"[\s:0]*", re.ASCII)
 _SKIP = object()
-# The errors Pillow ignores when it reads the resolution from the EXIF.
-_DPI_ERRORS = (
-    struct.error,
-    KeyError,
-    SyntaxError,
-    TypeError,
-    ValueError,
-    ZeroDivisionError,
-)
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(="|>)([0-9])')
 
 
-def _tags(exif: Image.Exif, raw: object, omitted: list[str]) -> dict[str, Any] | None:
+class Directories(Protocol):
+    """The main EXIF directory, with the others by get_ifd: Pillow's Image.Exif
+    or a WalkedExif."""
+
+    endian: str | None
+
+    def items(self) -> Any: ...
+
+    def get_ifd(self, tag: int) -> Mapping[int, Any]: ...
+
+
+def _tags(
+    exif: Directories, raw: object, omitted: list[str]
+) -> dict[str, Any] | None:
     endian = getattr(exif, "endian", None)
     tags = _convert_ifd(exif, ExifTags.TAGS, endian, omitted)
     tags.update(_convert_ifd(exif.get_ifd(_EXIF_IFD), ExifTags.TAGS, endian, omitted))
@@ -69,38 +75,16 @@ def _tags(exif: Image.Exif, raw: object, omitted: list[str]) -> dict[str, Any] |
     return tags or None
 
 
-class UsePillow(Exception):
-    """Raised when Pillow would read a JPEG differently from the marker walk."""
-
-
-def pillow_exif(image: Image.Image) -> Image.Exif:
-    """Return the EXIF of an image that Pillow opened, without decoding pixels."""
-    if isinstance(image, PngImageFile):
-        # PngImageFile.getexif decodes all pixels to look for an eXIf chunk after
-        # them, while the base method reads only the chunks before the pixels.
-        # NOTE: so EXIF stored after a PNG's pixel data is not read.
-        return Image.Image.getexif(image)
-    return image.getexif()
-
-
-def jpeg_exif(header: JpegHeader) -> Image.Exif:
-    """Return the EXIF that Pillow's getexif() gives for a JPEG with this header.
+def jpeg_exif(header: JpegHeader) -> WalkedExif:
+    """Return the EXIF directories that Pillow's getexif() gives for a JPEG with
+    this header.
 
     Like Pillow, an orientation missing from the EXIF is taken from the XMP.
+
+    Raises:
+        UsePillow: Pillow would read the EXIF block differently.
     """
-    exif = Image.Exif()
-    try:
-        if header.exif is not None:
-            exif.load(header.exif)
-    except Exception as error:
-        # Without a JFIF resolution, Pillow reads the EXIF while it opens
-        # the file, to find one there. It keeps what it read when that
-        # fails with one of _DPI_ERRORS, and fails to open on others.
-        if header.jfif_dpi:
-            raise
-        if isinstance(error, _DPI_ERRORS):
-            return exif
-        raise UsePillow from error
+    exif = WalkedExif() if header.exif is None else walk_exif(header.exif)
     if ExifTags.Base.Orientation not in exif and header.xmp:
         match = _XMP_ORIENTATION.search(header.xmp)
         if match:
@@ -109,7 +93,7 @@ def jpeg_exif(header: JpegHeader) -> Image.Exif:
 
 
 def exif_as_json(
-    read: Callable[[], Image.Exif], raw: object, path: Path | str
+    read: Callable[[], Directories], raw: object, path: Path | str
 ) -> dict[str, Any] | None:
     """Return the EXIF that read() parses as JSON-safe data, logging what could
     not be kept; raw is the undecoded block, or None."""
@@ -188,14 +172,15 @@ def _user_comment_to_json(value: bytes, endian: str | None) -> str | object:
 
 def _to_json(value: Any) -> Any:
     """Convert one EXIF value to JSON-safe data, or _SKIP when that is impossible."""
-    if isinstance(value, TiffImagePlugin.IFDRational):
-        return None if value.denominator == 0 else _finite(float(value))
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         return _finite(value)
+    if isinstance(value, numbers.Rational):
+        # Pillow's IFDRational, whose denominator may be zero.
+        return None if value.denominator == 0 else _finite(float(value))
     if isinstance(value, str):
         return _strip_text(_repair_utf8(value))
     if isinstance(value, bytes):

@@ -1,7 +1,7 @@
 """Read the facts PicPocket records about an image file.
 
-Everything here is synchronous and meant to run in worker threads. Pillow
-parses only the header and the EXIF block, so pixel data is not decoded.
+Everything here is synchronous and meant to run in worker threads. Only
+the header and the EXIF block are parsed, so pixel data is not decoded.
 """
 
 import hashlib
@@ -10,7 +10,6 @@ import logging
 import mmap
 import os
 import stat
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,26 +17,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from PIL import Image, UnidentifiedImageError
-from PIL.PngImagePlugin import PngImageFile
-
 from picpocket.errors import InputValidationError
-from picpocket.exif import (
-    creation_date,
-    creator,
-    describe_error,
-    exif_as_json,
-    jpeg_exif,
-    pillow_exif,
-    UsePillow,
-)
+from picpocket.exif import creation_date, creator, exif_as_json, jpeg_exif, UsePillow
 from picpocket.jpeg import first_scan_offset, read_jpeg_header
 
 logger = logging.getLogger(__name__)
-
-# Load Pillow's format plugins now: loading them on the first image read
-# took over 100 ms, inside an import.
-Image.preinit()
 
 DEFAULT_FORMATS: frozenset[str] = frozenset(
     "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif".split()
@@ -50,8 +34,6 @@ _CHUNK_SIZE = 1024 * 1024
 # Pillow. Larger ones are hashed in chunks and parsed from the file, so a
 # huge file never has to fit in memory.
 IN_MEMORY_LIMIT = 64 * 1024 * 1024
-_heif_lock = threading.Lock()
-_heif_loaded = False
 
 
 def normalize_formats(formats: Iterable[str] | None) -> frozenset[str]:
@@ -249,76 +231,8 @@ def _read_header(
 def _read_with_pillow(
     path: Path | str, source: BinaryIO
 ) -> tuple[int | None, int | None, dict[str, Any] | None]:
-    # Pillow and its plugins raise many unrelated types on malformed input
-    # (OSError, SyntaxError, ValueError, struct.error, DecompressionBombError,
-    # DecompressionBombWarning when warnings are errors). The file was opened
-    # and read before, so an exception here comes from its content, or (for a
-    # file too large to hold in memory) from a read error, which is logged
-    # the same way.
-    try:
-        image = _open_image(source)
-    except Exception as error:
-        logger.warning(
-            "Could not read image data from %s, so the file is recorded without "
-            "dimensions or EXIF: %s",
-            path,
-            describe_error(error),
-        )
-        return None, None, None
-    with image:
-        # NOTE: for TIFF-based RAW files (NEF, DNG) Pillow reports the first image,
-        # which may be a reduced preview. Pillow cannot open CR3, RW2, RAF or ORF.
-        width, height = image.size
-        exif = exif_as_json(
-            partial(pillow_exif, image), image.info.get("exif"), path
-        )
-        if isinstance(image, PngImageFile):
-            _check_png_chunks(image, path)
-    return width, height, exif
+    # Imported here, so that reader processes load Pillow's image module
+    # only when they meet a file that is not a plain JPEG.
+    from picpocket.pillow_facts import read_with_pillow
 
-
-def _open_image(source: BinaryIO) -> Image.Image:
-    """Open an image with Pillow, trying again with HEIF support if it is unknown.
-
-    The HEIF plugin loads on first need, so that processes which never meet
-    a HEIC photo start faster.
-    """
-    try:
-        return Image.open(source)
-    except UnidentifiedImageError:
-        if not _load_heif_plugin():
-            raise
-    source.seek(0)
-    return Image.open(source)
-
-
-def _load_heif_plugin() -> bool:
-    """Register pillow-heif's opener, and return False if it was registered before."""
-    global _heif_loaded
-    with _heif_lock:
-        if _heif_loaded:
-            return False
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-        _heif_loaded = True
-        return True
-
-
-def _check_png_chunks(image: PngImageFile, path: Path | str) -> None:
-    """Log a warning when the chunks after a PNG's header are damaged or missing.
-
-    Pillow's verify() checks each chunk's CRC up to the end chunk, which reads
-    the compressed pixel data without decoding it.
-    """
-    try:
-        image.verify()
-    except Exception as error:
-        logger.warning(
-            "%s looks damaged: its PNG data failed a checksum or ends early (%s), "
-            "so part of the photo may be missing or wrong",
-            path,
-            describe_error(error),
-        )
-
-
+    return read_with_pillow(path, source)

@@ -10,11 +10,13 @@ Anything unusual returns None, so that Pillow reads the file as before.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from PIL import Image
-
+# Pillow's default Image.MAX_IMAGE_PIXELS, for a process that has not
+# imported Pillow's image module, and so cannot have changed it.
+PILLOW_MAX_PIXELS = int(1024 * 1024 * 1024 // 4 // 3)
 _SOI = b"\xff\xd8\xff"
 _SOS = 0xDA
 _DQT = 0xDB
@@ -64,9 +66,6 @@ class JpegHeader:
     xmp: bytes | None
     # The offset of the first scan's entropy-coded data.
     scan: int
-    # Whether a JFIF segment gives the resolution, which stops Pillow from
-    # reading the EXIF while it opens the file.
-    jfif_dpi: bool = False
 
 
 def read_jpeg_header(data: bytes) -> JpegHeader | None:
@@ -97,7 +96,6 @@ class _Found:
         self.frame: tuple[int, int] | None = None
         self.exif: bytes | None = None
         self.xmp: bytes | None = None
-        self.jfif_dpi = False
 
     def add(self, marker: int, segment: bytes) -> bool:
         """Take in one segment, and return False if Pillow should read the file."""
@@ -113,9 +111,6 @@ class _Found:
                 self.exif += segment[len(_EXIF_PREFIX) :]
         elif marker == _APP1 and segment.startswith(_XMP_PREFIX):
             self.xmp = segment[len(_XMP_PREFIX) :]
-        elif marker == _APP0 and segment.startswith(b"JFIF"):
-            # Pillow takes a resolution from units 1 (inch) and 2 (cm).
-            self.jfif_dpi |= len(segment) >= 12 and segment[7] in (1, 2)
         if marker == _APP13 and segment.startswith(_PHOTOSHOP_PREFIX):
             return _photoshop_readable(segment)
         for (prefix_marker, prefix), needed in _PARSED_PREFIXES.items():
@@ -127,10 +122,16 @@ class _Found:
         if self.frame is None:
             return None
         width, height = self.frame
-        limit = Image.MAX_IMAGE_PIXELS
+        limit = _max_pixels()
         if width == 0 or height == 0 or (limit is not None and width * height > limit):
             return None
-        return JpegHeader(width, height, self.exif, self.xmp, scan, self.jfif_dpi)
+        return JpegHeader(width, height, self.exif, self.xmp, scan)
+
+
+def _max_pixels() -> int | None:
+    """Return Pillow's decompression bomb limit, which a program may change."""
+    image = sys.modules.get("PIL.Image")
+    return PILLOW_MAX_PIXELS if image is None else image.MAX_IMAGE_PIXELS
 
 
 def first_scan_offset(data: bytes) -> int | None:

@@ -41,6 +41,10 @@ from picpocket.database.types import Location
 from picpocket.errors import InvalidPathError
 from picpocket.images import normalize_formats
 
+# Pillow's image module loads lazily in reader processes, but here with the
+# engine: loading it inside an import would hold the GIL for about 0.1 s.
+import picpocket.pillow_facts  # noqa: F401  (imported for its side effect)
+
 logger = logging.getLogger(__name__)
 
 

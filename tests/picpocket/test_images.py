@@ -46,7 +46,7 @@ def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
     return [
         record
         for record in caplog.records
-        if record.name in ("picpocket.images", "picpocket.exif")
+        if record.name in ("picpocket.images", "picpocket.exif", "picpocket.pillow_facts")
         and record.levelno == logging.WARNING
     ]
 

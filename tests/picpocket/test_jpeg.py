@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import struct
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,7 +24,9 @@ from PIL import ExifTags, ImageCms, TiffImagePlugin
 from PIL import Image as PillowImage
 
 import picpocket.images
-from picpocket.exif import jpeg_exif
+import picpocket.pillow_facts
+from picpocket.pillow_facts import pillow_exif
+from picpocket.exif import UsePillow, exif_as_json, jpeg_exif
 from picpocket.images import ImageFacts, read_image_facts
 from picpocket.jpeg import first_scan_offset, read_jpeg_header
 from tests.conftest import PHOTOS
@@ -256,34 +258,6 @@ BASE = saved()
 # Comparison -------------------------------------------------------------------
 
 
-def comparable(value: Any) -> Any:
-    """Return an EXIF value in a form that compares by content, NaN included."""
-    if isinstance(value, TiffImagePlugin.IFDRational):
-        return ("rational", value.numerator, value.denominator)
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    if isinstance(value, tuple | list):
-        return tuple(comparable(item) for item in value)
-    return value
-
-
-def exif_outcome(read: Callable[[], PillowImage.Exif]) -> Any:
-    """Return the main, Exif and GPS directories read() gives, or its error."""
-    try:
-        exif = read()
-        tables = {
-            "main": exif,
-            "Exif": exif.get_ifd(ExifTags.IFD.Exif),
-            "GPS": exif.get_ifd(ExifTags.IFD.GPSInfo),
-        }
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-    return {
-        name: {tag: comparable(value) for tag, value in table.items()}
-        for name, table in tables.items()
-    }
-
-
 def pillow_reading(data: bytes) -> tuple[tuple[int, int], Any] | None:
     """Return Pillow's size and EXIF for data, or None when Pillow cannot open it."""
     with warnings.catch_warnings():
@@ -293,7 +267,8 @@ def pillow_reading(data: bytes) -> tuple[tuple[int, int], Any] | None:
         except Exception:
             return None
         with image:
-            return image.size, exif_outcome(image.getexif)
+            read = partial(pillow_exif, image)
+            return image.size, exif_as_json(read, image.info.get("exif"), "x.jpg")
 
 
 def walk_reading(data: bytes) -> tuple[tuple[int, int], Any] | None:
@@ -303,7 +278,11 @@ def walk_reading(data: bytes) -> tuple[tuple[int, int], Any] | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return (header.width, header.height), exif_outcome(lambda: jpeg_exif(header))
+        try:
+            exif = exif_as_json(partial(jpeg_exif, header), header.exif, "x.jpg")
+        except UsePillow:
+            return None
+    return (header.width, header.height), exif
 
 
 def assert_agrees(data: bytes) -> None:
@@ -533,7 +512,7 @@ def test_facts_any_text_same(tmp_path, caplog, artist, description, comment):
 
 def test_facts_plain_jpeg_skips_pillow(tmp_path, monkeypatch):
     opened = []
-    monkeypatch.setattr(picpocket.images, "_open_image", opened.append)
+    monkeypatch.setattr(picpocket.pillow_facts, "open_image", opened.append)
     path = tmp_path / "plain.jpg"
     path.write_bytes(saved(exif=camera_exif()))
 
