@@ -6,8 +6,8 @@ with the interpreter and a short command, not through multiprocessing,
 which would import the caller's main module again in each of them (and
 re-run a user's script that lacks an `if __name__ == "__main__":` guard).
 
-While the processes start, a thread reads in this process, so an import
-does not wait for them. A process that dies or cannot start is
+An import starts them during its listing, so that they are mostly
+ready when reading begins. A process that dies or cannot start is
 replaced by reading in this process, with a warning.
 """
 
@@ -54,15 +54,14 @@ def processes_available() -> bool:
 
 
 class ReaderPool:
-    """Read chunks of files in worker processes, in this process until they start."""
+    """Read chunks of files in worker processes, each fed by a thread of this one."""
 
     def __init__(self, processes: int) -> None:
+        if processes < 1:
+            raise ValueError(f"A reader pool needs 1 process or more, not {processes}")
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._ready = threading.Event()
         self._closed = False
         self._lanes = [
-            threading.Thread(target=self._read_here, name="picpocket-read-here")
-        ] + [
             threading.Thread(target=self._read_in_process, name=f"picpocket-read-{n}")
             for n in range(processes)
         ]
@@ -102,19 +101,8 @@ class ReaderPool:
         """Return the process ids of the reader processes started so far."""
         return [worker.pid for worker in self._workers]
 
-    def _read_here(self) -> None:
-        # Read in this process until a reader process is ready.
-        while not self._ready.is_set():
-            job = self._jobs.get()
-            if job is None:
-                return
-            logger.debug("Reading %d files in this process", len(job[2]))
-            _run(job, None)
-
     def _read_in_process(self) -> None:
         worker = self._start_worker()
-        if worker is not None:
-            self._ready.set()
         while (job := self._jobs.get()) is not None:
             worker = _run(job, worker)
         if worker is not None:

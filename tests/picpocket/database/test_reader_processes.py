@@ -376,7 +376,7 @@ def test_script_without_main_guard(tmp_path, photo_source):
 
 
 def test_shutdown_cancels_queued_chunks(tmp_path: Path, monkeypatch):
-    # No processes start, so the one thread that reads here takes the
+    # The process cannot start, so its thread reads here. It takes the
     # first chunk and is held there while the rest wait in the queue.
     first_taken, release = threading.Event(), threading.Event()
 
@@ -386,7 +386,8 @@ def test_shutdown_cancels_queued_chunks(tmp_path: Path, monkeypatch):
         return []
 
     monkeypatch.setattr(reader_processes, "read_files", held_read)
-    pool = reader_processes.ReaderPool(0)
+    monkeypatch.setattr(reader_processes.sys, "executable", str(tmp_path / "no-python"))
+    pool = reader_processes.ReaderPool(1)
     chunks = [pool.submit(tmp_path, [f"photo-{n}.jpg"]) for n in range(5)]
     assert first_taken.wait(10)
 
@@ -397,8 +398,9 @@ def test_shutdown_cancels_queued_chunks(tmp_path: Path, monkeypatch):
     assert all(chunk.cancelled() for chunk in chunks[1:])
 
 
-def test_submit_after_shutdown_raises(tmp_path: Path):
-    pool = reader_processes.ReaderPool(0)
+def test_submit_after_shutdown_raises(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(reader_processes.sys, "executable", str(tmp_path / "no-python"))
+    pool = reader_processes.ReaderPool(1)
     pool.shutdown()
 
     with pytest.raises(RuntimeError, match="shut down"):
