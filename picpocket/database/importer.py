@@ -73,6 +73,8 @@ async def _list_files(
 STATISTICS_IMAGES = 1000
 # Files per call to a reader, so that the event loop wakes once a chunk.
 READ_CHUNK = 16
+# The images columns an import fills for a new file, in its rows' order.
+IMPORT_COLUMNS = ("location", "path", "name", "extension", *FILE_COLUMNS, "creator")
 
 
 async def _flatten(chunks: AsyncIterator[list[FileRead]]) -> AsyncIterator[FileRead]:
@@ -366,13 +368,24 @@ class ImporterMixin(ImagesMixin):
     ) -> list[int]:
         if not rows:
             return []
-        columns = ("location", "path", "name", "extension", *FILE_COLUMNS, "creator")
         # Another process (the desktop app beside the command line) may have
         # recorded some of these files since this import listed the location.
         # Its rows are kept, and their ids are returned with the new ones.
+        ids = await self.insert_image_rows(cursor, location_id, rows)
+        return [ids[row[1]] for row in rows]
+
+    async def insert_image_rows(
+        self, cursor: Cursor, location_id: int, rows: list[tuple[Any, ...]]
+    ) -> dict[str, int]:
+        """Insert IMPORT_COLUMNS rows of one location into images, and return
+        the id of each row's path.
+
+        A row whose (location, path) is recorded already is left out, and the
+        recorded image's id is returned for it.
+        """
         await cursor.executemany(
-            f"INSERT INTO images ({', '.join(columns)}) "
-            f"VALUES ({placeholders(len(columns))}) "
+            f"INSERT INTO images ({', '.join(IMPORT_COLUMNS)}) "
+            f"VALUES ({placeholders(len(IMPORT_COLUMNS))}) "
             "ON CONFLICT (location, path) DO NOTHING",
             rows,
         )
@@ -385,7 +398,7 @@ class ImporterMixin(ImagesMixin):
                 (location_id, *chunk),
             )
             ids.update((path, int(image_id)) for path, image_id in found)
-        return [ids[path] for path in paths]
+        return ids
 
     async def _fill_creator(
         self, cursor: Cursor, image_ids: Sequence[int], creator: str | None

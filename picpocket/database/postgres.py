@@ -18,7 +18,9 @@ from typing import Any
 from picpocket.configuration import CONFIG_NAME, connection_table
 from picpocket.database import schema
 from picpocket.database.base import Row, chunked
+from picpocket.database.postgres_copy import copy_image_rows
 from picpocket.database.dbapi import DbApi
+from picpocket.database.importer import IMPORT_COLUMNS
 from picpocket.database.logic import SQL, Types
 from picpocket.database.schema import SchemaTypes
 from picpocket.errors import InputValidationError, PicPocketError
@@ -165,6 +167,10 @@ class _Cursor:
         # let other tasks run in between.
         for part in chunked(list(rows), EXECUTEMANY_ROWS):
             await self._cursor.executemany(query, part)
+
+    def copy(self, statement: str) -> Any:
+        """Return psycopg's COPY context for a COPY statement, run as written."""
+        return self._cursor.copy(statement)
 
     async def fetch_all(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         await self._run(statement, params)
@@ -542,6 +548,11 @@ class PostgreSQL(DbApi):
         """
         async with self.autocommit() as cursor:
             await cursor.execute("ANALYZE images, image_tags, tags")
+
+    async def insert_image_rows(
+        self, cursor: Any, location_id: int, rows: list[tuple[Any, ...]]
+    ) -> dict[str, int]:
+        return await copy_image_rows(cursor, IMPORT_COLUMNS, rows)
 
     async def refresh_tag_statistics(self) -> None:
         """Update the query planner's statistics of tags and image_tags."""

@@ -1,0 +1,129 @@
+"""Tests of insert_image_rows, which writes an import's new rows.
+
+PostgreSQL stages the rows in a temporary table through COPY, and SQLite
+inserts them one statement per row. Both leave out rows whose
+(location, path) is recorded, and a rollback undoes the whole batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from picpocket.database.images import split_name
+from picpocket.images import ImageFacts
+
+MODIFIED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def image_row(api: Any, location_id: int, path: str, digest: str) -> tuple[Any, ...]:
+    """Return an import row for a photo at path whose hash is digest."""
+    facts = ImageFacts(
+        hash=digest,
+        width=1600,
+        height=1200,
+        exif={"Artist": "Ada", "FNumber": 2.8},
+        creation_date=MODIFIED,
+        creator="Ada",
+        last_modified=MODIFIED,
+        size=1000,
+    )
+    values = api.file_values(facts, MODIFIED)
+    return (location_id, path, *split_name(path), *values, facts.creator)
+
+
+async def insert(api: Any, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Insert rows of one location in a transaction, returning their ids by path."""
+    async with api.transaction() as cursor:
+        return await api.insert_image_rows(cursor, rows[0][0], rows)
+
+
+async def recorded(api: Any) -> dict[str, str]:
+    """Return the hash of every recorded image, by path."""
+    async with api.transaction(commit=False) as cursor:
+        rows = await cursor.fetch_all("SELECT path, hash FROM images")
+    return {path: digest for path, digest in rows}
+
+
+async def recorded_ids(api: Any) -> dict[str, int]:
+    async with api.transaction(commit=False) as cursor:
+        rows = await cursor.fetch_all("SELECT path, id FROM images")
+    return {path: int(image_id) for path, image_id in rows}
+
+
+@pytest.fixture
+async def location_id(api, tmp_path: Path) -> int:
+    return await api.add_location("card", tmp_path, source=True, removable=False)
+
+
+async def test_insert_rows_all_columns(api, location_id):
+    await insert(api, [image_row(api, location_id, "2024/Heron.JPG", "a1")])
+
+    [image] = await api.search_images()
+    assert image.path == Path("2024/Heron.JPG")
+    assert image.name == "Heron"
+    assert image.extension == "jpg"
+    assert image.hash == "a1"
+    assert (image.width, image.height) == (1600, 1200)
+    assert image.exif == {"Artist": "Ada", "FNumber": 2.8}
+    assert image.creation_date == MODIFIED
+    assert image.last_modified == MODIFIED
+    assert image.creator == "Ada"
+
+
+async def test_insert_rows_recorded_path_kept(api, location_id):
+    first = await insert(api, [image_row(api, location_id, "a.jpg", "first")])
+
+    second = await insert(
+        api,
+        [
+            image_row(api, location_id, "a.jpg", "second"),
+            image_row(api, location_id, "b.jpg", "b"),
+        ],
+    )
+
+    assert await recorded(api) == {"a.jpg": "first", "b.jpg": "b"}
+    assert second == await recorded_ids(api)
+    assert second["a.jpg"] == first["a.jpg"]
+
+
+async def test_insert_rows_rollback_undone(api, location_id):
+    async with api.connect() as connection:
+        with pytest.raises(RuntimeError):
+            async with api.cursor(connection, commit=True) as cursor:
+                rows = [image_row(api, location_id, "a.jpg", "a")]
+                await api.insert_image_rows(cursor, location_id, rows)
+                raise RuntimeError("stop before the commit")
+        async with api.cursor(connection, commit=True) as cursor:
+            rows = [image_row(api, location_id, "b.jpg", "b")]
+            await api.insert_image_rows(cursor, location_id, rows)
+
+    assert await recorded(api) == {"b.jpg": "b"}
+
+
+async def test_insert_rows_batches_separate(api, location_id):
+    # On one connection, a row of the first batch left in a staging table
+    # would come back with the second batch, after its image was deleted.
+    async with api.connect() as connection:
+        async with api.cursor(connection, commit=True) as cursor:
+            rows = [image_row(api, location_id, "a.jpg", "a")]
+            await api.insert_image_rows(cursor, location_id, rows)
+        async with api.cursor(connection, commit=True) as cursor:
+            await cursor.execute("DELETE FROM images WHERE path = ?", ("a.jpg",))
+        async with api.cursor(connection, commit=True) as cursor:
+            rows = [image_row(api, location_id, "b.jpg", "b")]
+            await api.insert_image_rows(cursor, location_id, rows)
+
+    assert await recorded(api) == {"b.jpg": "b"}
+
+
+async def test_insert_rows_many(api, location_id):
+    rows = [image_row(api, location_id, f"{n:04}.jpg", f"h{n}") for n in range(1500)]
+
+    ids = await insert(api, rows)
+
+    assert await api.count_images() == 1500
+    assert ids == await recorded_ids(api)
