@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,12 @@ from picpocket.database.base import (
 )
 from picpocket.database.images import FILE_COLUMNS, ImagesMixin, split_name
 from picpocket.database.file_reads import FileRead, read_files
+from picpocket.database.import_batches import (
+    BatchWriter,
+    Pending,
+    StreamedBatch,
+    WholeBatch,
+)
 from picpocket.database import reader_processes
 from picpocket.database.reader_processes import ReaderPool, processes_available
 from picpocket.database.reading import (
@@ -73,6 +79,8 @@ async def _list_files(
 STATISTICS_IMAGES = 1000
 # Files per call to a reader, so that the event loop wakes once a chunk.
 READ_CHUNK = 16
+# Rows a streamed batch writes at a time.
+STREAM_ROWS = 200
 # The images columns an import fills for a new file, in its rows' order.
 IMPORT_COLUMNS = ("location", "path", "name", "extension", *FILE_COLUMNS, "creator")
 
@@ -93,17 +101,6 @@ class _ImportJob:
     creator: str | None
     tag_names: list[str]
     batch_size: int
-
-
-@dataclass
-class _Pending:
-    """Rows read but not yet written: new images and changed ones."""
-
-    new: list[tuple[Any, ...]] = field(default_factory=list)
-    updates: list[tuple[int, list[Any]]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.new) + len(self.updates)
 
 
 _PROCESSES_LOCK = threading.Lock()
@@ -146,42 +143,31 @@ def read_ahead() -> int:
     return 8 * worker_count()
 
 
-class _BatchWriter:
-    """Write an import's batches one at a time while reading goes on.
+@dataclass
+class _JobRecorder:
+    """The steps that record one import's batches."""
 
-    Leaving the context waits for the batch being written, even when the
-    import was cancelled or failed, because a cancel that lands inside a
-    transaction can leave a connection unusable (an SQLite BEGIN that ran
-    without its ROLLBACK). So a cancelled import keeps whole batches.
-    """
+    api: ImporterMixin
+    job: _ImportJob
 
-    def __init__(self, write: Callable[[_Pending], Awaitable[list[int]]]) -> None:
-        self._write = write
-        self._task: asyncio.Task[list[int]] | None = None
-        self.ids: list[int] = []
+    def transaction(self) -> Any:
+        return self.api.transaction()
 
-    async def write(self, pending: _Pending) -> None:
-        """Start writing a batch, once the previous one is written."""
-        if pending:
-            await self.drain()
-            self._task = asyncio.ensure_future(self._write(pending))
+    async def insert_image_rows(
+        self, cursor: Cursor, location_id: int, rows: list[tuple[Any, ...]]
+    ) -> dict[str, int]:
+        return await self.api.insert_image_rows(cursor, location_id, rows)
 
-    async def drain(self) -> None:
-        """Wait for the batch being written, and add its ids."""
-        if self._task is not None:
-            task = self._task
-            self.ids += await asyncio.shield(task)
-            self._task = None
+    async def update_file_facts(
+        self, cursor: Cursor, updates: list[tuple[int, list[Any]]]
+    ) -> None:
+        await self.api._update_file_facts(cursor, updates)
 
-    async def __aenter__(self) -> _BatchWriter:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await asyncio.wait([task])
-            if not task.cancelled() and task.exception() is None:
-                self.ids += task.result()
+    async def finish_batch(
+        self, cursor: Cursor, new_ids: list[int], updated_ids: list[int]
+    ) -> None:
+        await self.api._fill_creator(cursor, updated_ids, self.job.creator)
+        await self.api._apply_tags(cursor, new_ids + updated_ids, self.job.tag_names)
 
 
 class ImporterMixin(ImagesMixin):
@@ -189,6 +175,10 @@ class ImporterMixin(ImagesMixin):
 
     _executor: Executor | None = None
     _processes: ReaderPool | None = None
+    # Whether a batch's rows are written as they are read, in a transaction
+    # kept open until the batch is full. A backend whose other connections
+    # do not wait on that transaction can stream.
+    streams_import_batches = False
 
     def reader(self) -> Executor:
         """Return the thread pool that reads and hashes files."""
@@ -296,8 +286,11 @@ class ImporterMixin(ImagesMixin):
     async def _import_files(
         self, job: _ImportJob, to_read: list[str], on_file: Any
     ) -> list[int]:
-        writer = _BatchWriter(partial(self._write_batch, job))
-        pending = _Pending()
+        recorder = _JobRecorder(self, job)
+        kind = StreamedBatch if self.streams_import_batches else WholeBatch
+        writer = BatchWriter(partial(kind, recorder, job.location.id))
+        pending = Pending()
+        in_batch = 0
         chunks = [
             to_read[start : start + READ_CHUNK]
             for start in range(0, len(to_read), READ_CHUNK)
@@ -315,22 +308,29 @@ class ImporterMixin(ImagesMixin):
                 if read.facts is None:
                     if not job.root.is_dir():
                         # Save what was read before the drive went away.
-                        await writer.write(pending)
-                        pending = _Pending()
+                        await writer.add(pending)
+                        pending = Pending()
+                        await writer.finish()
                         await writer.drain()
                     check_root_present(job.root, job.location.name, len(writer.ids))
                 else:
                     self._add_row(job, pending, relative, read)
-                if len(pending) >= job.batch_size:
-                    await writer.write(pending)
-                    pending = _Pending()
+                batch_full = in_batch + len(pending) >= job.batch_size
+                if batch_full or len(pending) >= STREAM_ROWS:
+                    in_batch += len(pending)
+                    await writer.add(pending)
+                    pending = Pending()
+                if in_batch >= job.batch_size:
+                    await writer.finish()
+                    in_batch = 0
                 on_file(done)
-            await writer.write(pending)
+            await writer.add(pending)
+            await writer.finish()
             await writer.drain()
         return writer.ids
 
     def _add_row(
-        self, job: _ImportJob, pending: _Pending, relative: str, read: FileRead
+        self, job: _ImportJob, pending: Pending, relative: str, read: FileRead
     ) -> None:
         """Add a read file's row to pending, built now so that a batch's
         write does not hold the event loop to build a thousand rows."""
@@ -351,28 +351,6 @@ class ImporterMixin(ImagesMixin):
         async with self.transaction() as cursor:
             await self._apply_tags(cursor, image_ids, tag_names)
             await self._fill_creator(cursor, image_ids, creator)
-
-    async def _write_batch(self, job: _ImportJob, pending: _Pending) -> list[int]:
-        """Record one batch in one transaction and return the new and updated ids."""
-        async with self.transaction() as cursor:
-            new_ids = await self._insert_new(cursor, job.location.id, pending.new)
-            if pending.updates:
-                await self._update_file_facts(cursor, pending.updates)
-            updated_ids = [image_id for image_id, _values in pending.updates]
-            await self._fill_creator(cursor, updated_ids, job.creator)
-            await self._apply_tags(cursor, new_ids + updated_ids, job.tag_names)
-        return new_ids + updated_ids
-
-    async def _insert_new(
-        self, cursor: Cursor, location_id: int, rows: list[tuple[Any, ...]]
-    ) -> list[int]:
-        if not rows:
-            return []
-        # Another process (the desktop app beside the command line) may have
-        # recorded some of these files since this import listed the location.
-        # Its rows are kept, and their ids are returned with the new ones.
-        ids = await self.insert_image_rows(cursor, location_id, rows)
-        return [ids[row[1]] for row in rows]
 
     async def insert_image_rows(
         self, cursor: Cursor, location_id: int, rows: list[tuple[Any, ...]]

@@ -44,8 +44,6 @@ async def copy_image_rows(
     is recorded already is left out, and the recorded image's id is returned.
 
     It runs inside the caller's transaction, so a rollback undoes it all.
-    Call it once per transaction, because the staging table empties only
-    when the transaction ends.
     """
     names = ", ".join(columns)
     # The columns take their types from images.
@@ -66,4 +64,7 @@ async def copy_image_rows(
         f"SELECT images.path, images.id FROM images JOIN {STAGING_TABLE} AS new "
         "ON images.location = new.location AND images.path = new.path"
     )
+    # Emptied for the next call in this transaction. The rows it leaves
+    # dead go when the commit truncates the table.
+    await cursor.execute(f"DELETE FROM {STAGING_TABLE}")
     return {path: int(image_id) for path, image_id in found}
