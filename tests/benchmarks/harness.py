@@ -205,6 +205,38 @@ class StallMonitor:
         """Return how many gaps were longer than `seconds`."""
         return sum(1 for gap in self.gaps if gap > seconds)
 
+    def percentile(self, share: float) -> float:
+        """Return the gap that this share of all gaps (0 to 1) does not exceed."""
+        if not self.gaps:
+            return 0.0
+        ordered = sorted(self.gaps)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# A process that keeps one CPU busy, at the priority of a reader process.
+_CPU_BURNER = "import os; os.nice(10)\nwhile True: pass"
+
+
+async def gap_with_cpus_busy(seconds: float) -> StallMonitor:
+    """Watch an idle event loop while other processes keep every CPU busy.
+
+    An import that uses every core makes the machine share them, and the
+    gaps this gives with no engine code running are the machine's own.
+    """
+    burners = [
+        subprocess.Popen([sys.executable, "-c", _CPU_BURNER])
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        await asyncio.sleep(0.1)  # for the interpreters to start
+        async with StallMonitor() as monitor:
+            await asyncio.sleep(seconds)
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    return monitor
+
 
 async def median_seconds(
     call: Callable[[int], Awaitable[Any]], repetitions: int = 30, warmups: int = 3
