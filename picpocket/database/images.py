@@ -138,16 +138,49 @@ class ImagesMixin(TagsMixin, DbApiBase):
         file_values: Sequence[Any],
         user_values: dict[str, Any],
     ) -> int:
+        image_id = await self._insert_image_row(
+            cursor, location_id, relative, file_values, user_values, ""
+        )
+        assert image_id is not None
+        return image_id
+
+    async def _insert_image_unless_recorded(
+        self,
+        cursor: Cursor,
+        location_id: int,
+        relative: PurePosixPath,
+        file_values: Sequence[Any],
+        user_values: dict[str, Any],
+    ) -> int | None:
+        """Insert an image like _insert_image, or return None when its path is
+        recorded, by another connection since this transaction looked too."""
+        return await self._insert_image_row(
+            cursor,
+            location_id,
+            relative,
+            file_values,
+            user_values,
+            " ON CONFLICT (location, path) DO NOTHING",
+        )
+
+    async def _insert_image_row(
+        self,
+        cursor: Cursor,
+        location_id: int,
+        relative: PurePosixPath,
+        file_values: Sequence[Any],
+        user_values: dict[str, Any],
+        conflict: str,
+    ) -> int | None:
         name, extension = split_name(relative)
         columns = ("location", "path", "name", "extension", *FILE_COLUMNS, *user_values)
         values = (location_id, relative.as_posix(), name, extension, *file_values)
         row = await cursor.fetch_one(
             f"INSERT INTO images ({', '.join(columns)}) VALUES "
-            f"({', '.join('?' * len(columns))}) RETURNING id",
+            f"({', '.join('?' * len(columns))}){conflict} RETURNING id",
             (*values, *user_values.values()),
         )
-        assert row is not None
-        return int(row[0])
+        return None if row is None else int(row[0])
 
     async def _reachable_location(
         self, cursor: Cursor, name_or_id: str | int

@@ -293,24 +293,35 @@ class TasksMixin(ImporterMixin):
             for transfer in batch:
                 assert transfer.relative is not None and transfer.facts is not None
                 assert transfer.modified is not None
-                row = await cursor.fetch_one(
-                    "SELECT id FROM images WHERE location = ? AND path = ?",
-                    (location_id, transfer.relative.as_posix()),
-                )
+                row = await self._recorded_id(cursor, location_id, transfer)
                 values = self.file_values(transfer.facts, transfer.modified)
-                if row is not None:
-                    await self._update_file_facts(cursor, [(row[0], values)])
-                    image_id = int(row[0])
-                else:
+                image_id = None
+                if row is None:
                     creator = task.creator or transfer.facts.creator
-                    image_id = await self._insert_image(
+                    image_id = await self._insert_image_unless_recorded(
                         cursor, location_id, transfer.relative, values,
                         {"creator": creator},
                     )
+                if image_id is None:
+                    # Recorded before, or by a run of this task on another
+                    # computer since this run looked.
+                    row = row or await self._recorded_id(cursor, location_id, transfer)
+                    assert row is not None
+                    image_id = int(row[0])
+                    await self._update_file_facts(cursor, [(image_id, values)])
                 await self._apply_tags(cursor, [image_id], tags)
                 if transfer.status == "copied" or row is None:
                     imported.append(image_id)
         return imported
+
+    async def _recorded_id(
+        self, cursor: Cursor, location_id: int, transfer: Transfer
+    ) -> Row | None:
+        assert transfer.relative is not None
+        return await cursor.fetch_one(
+            "SELECT id FROM images WHERE location = ? AND path = ?",
+            (location_id, transfer.relative.as_posix()),
+        )
 
     async def _mark_task_run(self, task_id: int, started: datetime) -> None:
         moment = self.sql.adapt(Types.DATETIME, started)

@@ -578,3 +578,26 @@ async def test_concurrent_load_migrates(tmp_path, postgres_database):
     for library in loaded:
         await library.close()
     assert versions == [schema.SCHEMA_VERSION] * 3
+
+
+async def test_concurrent_task_runs(computers, jpegs, tmp_path):
+    first, second = computers
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    await first.add_location("card", jpegs, source=True, removable=False)
+    await first.add_location("archive", archive, destination=True, removable=False)
+    await first.add_task("offload", "card", "archive")
+
+    results = await asyncio.gather(
+        first.run_task("offload"), second.run_task("offload"), return_exceptions=True
+    )
+
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert failures == []
+    names = sorted(path.name for path in jpegs.iterdir())
+    assert sorted(path.name for path in archive.iterdir()) == names
+    location = await second.get_location("archive")
+    recorded = await second.search_images(order=("path",))
+    in_archive = [image for image in recorded if image.location == location.id]
+    assert sorted(image.path.name for image in in_archive) == names
+    assert set(results[0]) | set(results[1]) == {image.id for image in in_archive}
