@@ -19,8 +19,8 @@ from picpocket.database.postgres import (
     POOL_MAX_SIZE,
     UNCHECKED_IDLE_SECONDS,
     has_pending_input,
-    load_json,
 )
+from picpocket.database.postgres_sql import load_json
 from tests.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
