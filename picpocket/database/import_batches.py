@@ -189,10 +189,13 @@ class BatchWriter:
 
     async def finish(self) -> None:
         """Start committing the current batch, once the step before it is written."""
+        if self._batch is None:
+            return
+        # The batch stays the writer's until its finish starts, so that a
+        # cancel meanwhile rolls it back on leaving the context.
+        await self.drain()
         batch, self._batch = self._batch, None
-        if batch is not None:
-            await self.drain()
-            self._task = asyncio.ensure_future(self._finish(batch))
+        self._task = asyncio.ensure_future(self._finish(batch))
 
     async def _finish(self, batch: Batch) -> None:
         self.ids += await batch.finish()

@@ -198,3 +198,33 @@ async def test_import_streamed_batches_match(api, photos, monkeypatch):
     assert sorted(ids) == sorted(await api.get_image_ids())
     assert len(set(ids)) == len(ids)
     assert await api.count_images(all_tags=["streamed"]) == len(ids)
+
+
+async def test_writer_cancel_before_finish_rolls_back(
+    api, location, recorder, outcomes, monkeypatch
+):
+    # The cancel lands while finish() waits for a slow write of the batch.
+    original = recorder.insert_image_rows
+    writing = asyncio.Event()
+
+    async def slow_insert(*args: Any) -> dict[str, int]:
+        writing.set()
+        await asyncio.sleep(0.3)
+        return await original(*args)
+
+    monkeypatch.setattr(recorder, "insert_image_rows", slow_insert)
+    writer = BatchWriter(lambda: StreamedBatch(recorder, location.id))
+
+    async def import_rows() -> None:
+        async with writer:
+            await writer.add(pending(api, location.id, "a.jpg"))
+            await writer.finish()
+
+    task = asyncio.create_task(import_rows())
+    await asyncio.wait_for(writing.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert outcomes == ["rolled back"]
+    assert await asyncio.wait_for(api.count_images(), 10) == 0
