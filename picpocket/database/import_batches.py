@@ -85,48 +85,54 @@ class StreamedBatch:
         self._stack = AsyncExitStack()
         self._cursor: Cursor | None = None
         self._new_ids: list[int] = []
-        self._updated_ids: list[int] = []
+        self._updates: list[tuple[int, list[Any]]] = []
 
     def keep(self, pending: Pending) -> None:
         raise TypeError("A streamed batch writes its rows with add()")
 
     async def add(self, pending: Pending) -> None:
-        if not pending:
-            return
-        if self._cursor is None:
-            self._cursor = await self._stack.enter_async_context(
-                self._recorder.transaction()
-            )
+        # Updates wait for the finish, because they lock rows that the user
+        # may be editing meanwhile, while new rows are seen by no one else.
+        self._updates += pending.updates
         if pending.new:
+            cursor = await self._transaction()
             ids = await self._recorder.insert_image_rows(
-                self._cursor, self._location_id, pending.new
+                cursor, self._location_id, pending.new
             )
             self._new_ids += [ids[row[1]] for row in pending.new]
-        if pending.updates:
-            await self._recorder.update_file_facts(self._cursor, pending.updates)
-            self._updated_ids += [image_id for image_id, _values in pending.updates]
 
     async def finish(self) -> list[int]:
-        if self._cursor is None:
+        if self._cursor is None and not self._updates:
             return []
+        updated_ids = [image_id for image_id, _values in self._updates]
         try:
-            await self._recorder.finish_batch(
-                self._cursor, self._new_ids, self._updated_ids
-            )
+            cursor = await self._transaction()
+            if self._updates:
+                await self._recorder.update_file_facts(cursor, self._updates)
+            await self._recorder.finish_batch(cursor, self._new_ids, updated_ids)
         except BaseException as error:
             await self.abort(error)
             raise
         self._cursor = None
         await self._stack.aclose()
-        return self._new_ids + self._updated_ids
+        return self._new_ids + updated_ids
 
     async def abort(self, error: BaseException | None) -> None:
+        self._updates = []
         if self._cursor is None:
             return
         self._cursor = None
         # Leaving the transaction with an exception rolls it back.
         error = error or asyncio.CancelledError()
         await self._stack.__aexit__(type(error), error, error.__traceback__)
+
+    async def _transaction(self) -> Cursor:
+        """Return the batch's cursor, opening its transaction on first use."""
+        if self._cursor is None:
+            self._cursor = await self._stack.enter_async_context(
+                self._recorder.transaction()
+            )
+        return self._cursor
 
 
 class WholeBatch:

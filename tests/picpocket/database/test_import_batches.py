@@ -228,3 +228,27 @@ async def test_writer_cancel_before_finish_rolls_back(
 
     assert outcomes == ["rolled back"]
     assert await asyncio.wait_for(api.count_images(), 10) == 0
+
+
+async def test_streamed_updates_leave_rows_unlocked(api, backend, location, recorder):
+    # A changed file's new facts are written when the batch finishes, so
+    # an edit of that image from another connection meanwhile does not
+    # wait for the batch.
+    if backend == "sqlite":
+        pytest.skip("SQLite's one connection would run the edit inside the batch")
+    [image_id] = (await _record(api, location, recorder, "a.jpg"))
+    batch = StreamedBatch(recorder, location.id)
+    values = pending(api, location.id, "a.jpg").new[0][4:-1]
+    await batch.add(pending(api, location.id, "b.jpg"))
+    await batch.add(Pending(updates=[(image_id, list(values))]))
+
+    await asyncio.wait_for(api.edit_image(image_id, title="Heron"), 5)
+
+    assert sorted(await batch.finish()) == sorted(await api.get_image_ids())
+    assert (await api.get_image(image_id)).title == "Heron"
+
+
+async def _record(api: Any, location: Any, recorder: Any, *paths: str) -> list[int]:
+    batch = StreamedBatch(recorder, location.id)
+    await batch.add(pending(api, location.id, *paths))
+    return await batch.finish()
