@@ -85,11 +85,25 @@ def jpeg_exif(header: JpegHeader) -> WalkedExif:
         UsePillow: Pillow would read the EXIF block differently.
     """
     exif = WalkedExif() if header.exif is None else walk_exif(header.exif)
+    if not header.jfif_dpi and _dpi_fails_open(exif):
+        raise UsePillow("Pillow fails to open the file on its EXIF resolution")
     if ExifTags.Base.Orientation not in exif and header.xmp:
         match = _XMP_ORIENTATION.search(header.xmp)
         if match:
             exif[ExifTags.Base.Orientation] = int(match[2])
     return exif
+
+
+def _dpi_fails_open(exif: WalkedExif) -> bool:
+    """Return whether Pillow may fail to open a JPEG over its EXIF resolution.
+
+    Without a JFIF resolution, Pillow divides the two parts of XResolution
+    while it opens the file, and text or bytes there can raise an error
+    that it does not catch (IndexError for a single character).
+    """
+    unit = ExifTags.Base.ResolutionUnit
+    resolution = exif.get(ExifTags.Base.XResolution)
+    return unit in exif and isinstance(resolution, (str, bytes))
 
 
 def exif_as_json(
@@ -138,7 +152,9 @@ def _convert_ifd(
     """Convert one IFD to JSON-safe data, adding the names of oversized tags to
     `omitted`."""
     converted = {}
-    for tag, value in ifd.items():
+    # In tag order: Pillow's own order follows its sets, and two tags can
+    # share a name (FlashEnergy is 0x920B and 0xA20B), of which the last wins.
+    for tag, value in sorted(ifd.items()):
         if tag in _SKIPPED_TAGS:
             continue
         if tag == _USER_COMMENT and isinstance(value, bytes):

@@ -91,8 +91,8 @@ def walk_exif(block: bytes) -> WalkedExif:
     for pointer in (EXIF_IFD, GPS_IFD):
         if pointer in main:
             offset = main[pointer]
-            if type(offset) is not int:
-                raise UsePillow(f"directory pointer {pointer:#x} is not a number")
+            if type(offset) is not int or offset < 0:
+                raise UsePillow(f"directory pointer {pointer:#x} is {offset!r}")
             directories[pointer] = _read_directory(data, endian, offset, pointer)
     return WalkedExif(endian, main, directories)
 

@@ -66,6 +66,9 @@ class JpegHeader:
     xmp: bytes | None
     # The offset of the first scan's entropy-coded data.
     scan: int
+    # Whether a JFIF segment gives the resolution, which stops Pillow from
+    # reading the EXIF while it opens the file.
+    jfif_dpi: bool = False
 
 
 def read_jpeg_header(data: bytes) -> JpegHeader | None:
@@ -96,6 +99,7 @@ class _Found:
         self.frame: tuple[int, int] | None = None
         self.exif: bytes | None = None
         self.xmp: bytes | None = None
+        self.jfif_dpi = False
 
     def add(self, marker: int, segment: bytes) -> bool:
         """Take in one segment, and return False if Pillow should read the file."""
@@ -111,6 +115,9 @@ class _Found:
                 self.exif += segment[len(_EXIF_PREFIX) :]
         elif marker == _APP1 and segment.startswith(_XMP_PREFIX):
             self.xmp = segment[len(_XMP_PREFIX) :]
+        elif marker == _APP0 and segment.startswith(b"JFIF"):
+            # Pillow takes a resolution from units 1 (inch) and 2 (cm).
+            self.jfif_dpi |= len(segment) >= 12 and segment[7] in (1, 2)
         if marker == _APP13 and segment.startswith(_PHOTOSHOP_PREFIX):
             return _photoshop_readable(segment)
         for (prefix_marker, prefix), needed in _PARSED_PREFIXES.items():
@@ -125,7 +132,7 @@ class _Found:
         limit = _max_pixels()
         if width == 0 or height == 0 or (limit is not None and width * height > limit):
             return None
-        return JpegHeader(width, height, self.exif, self.xmp, scan)
+        return JpegHeader(width, height, self.exif, self.xmp, scan, self.jfif_dpi)
 
 
 def _max_pixels() -> int | None:

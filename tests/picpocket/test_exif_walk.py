@@ -258,6 +258,9 @@ DECLINED = {
     "values larger than block": values_overlapping,
     "length one tag twice": length_one_tag_twice,
     "pointer as text": pointer_as_text,
+    "negative pointer": lambda: tiff_block(
+        "<", [Entry(EXIF_IFD, 8, 1, struct.pack("<h", -18))]
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from picpocket.exif import UsePillow, exif_as_json, jpeg_exif
 from picpocket.images import ImageFacts, read_image_facts
 from picpocket.jpeg import first_scan_offset, read_jpeg_header
 from tests.conftest import PHOTOS
+from tests.picpocket.test_exif_walk import Entry, tiff_block
 from tests.reliability.test_bad_files import BAD_FILES, EXIF_CASES, jpeg_with_exif
 
 SAMPLES = sorted(
@@ -251,7 +252,37 @@ PILLOW_ONLY: dict[str, Callable[[], bytes]] = {
     # Pillow reads JPG0 as a marker without a length, then its payload as markers.
     "extension_with_length": lambda: after_start(saved(), segment(JPG0, b"\xff\x01")),
 }
-BUILT = {**WALKED, **UNUSUAL, **PILLOW_ONLY}
+def raw_exif(main: list[Entry], exif: list[Entry] | None = None) -> bytes:
+    """Return a JPEG carrying a little-endian EXIF block built entry by entry."""
+    return saved(exif=EXIF_PREFIX + tiff_block("<", main, exif))
+
+
+ARTIST = Entry(315, 2, 4, b"Ada\x00")
+# EXIF that the walk must read as Pillow does, or leave to Pillow.
+ODD_EXIF: dict[str, Callable[[], bytes]] = {
+    # Pillow seeks to a negative offset and fails; the walk must not count
+    # back from the end of the block.
+    "exif_negative_pointer": lambda: raw_exif(
+        [ARTIST, Entry(0x8769, 8, 1, struct.pack("<h", -18))]
+    ),
+    # Without a JFIF resolution, Pillow fails to open these files.
+    "exif_text_resolution": lambda: raw_exif(
+        [Entry(282, 2, 2, b"7\x00"), Entry(296, 3, 1, b"\x02\x00"), ARTIST]
+    ),
+    "exif_byte_resolution": lambda: raw_exif(
+        [Entry(282, 7, 1, b"H"), Entry(296, 3, 1, b"\x02\x00"), ARTIST]
+    ),
+    # FlashEnergy is the name of both tags.
+    "exif_shared_name": lambda: raw_exif(
+        [ARTIST],
+        [Entry(0xA20B, 3, 1, b"\x02\x00"), Entry(0x920B, 3, 1, b"\x01\x00")],
+    ),
+    # Two values too long to keep, named in one warning.
+    "exif_two_omitted": lambda: raw_exif(
+        [Entry(0xC008, 3, 5000, b"\x01\x00"), Entry(0xC007, 3, 5000, b"\x02\x00")]
+    ),
+}
+BUILT = {**WALKED, **UNUSUAL, **PILLOW_ONLY, **ODD_EXIF}
 BASE = saved()
 
 
