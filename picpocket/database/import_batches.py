@@ -5,8 +5,10 @@ and written in one transaction once it is full, which keeps an SQLite
 library's single connection free while files are read. A streamed
 batch opens its transaction with its first rows and sends each group of
 rows as it is read, so that little is left to write when reading ends.
-PostgreSQL streams: other connections do not see the rows, or wait for
-them, until the batch commits.
+PostgreSQL streams: other connections do not see the rows until the
+batch commits. They wait for it only to insert the same paths or to
+delete the location, because each new row holds a key lock on its
+location until then.
 """
 
 from __future__ import annotations
@@ -96,9 +98,15 @@ class StreamedBatch:
         self._updates += pending.updates
         if pending.new:
             cursor = await self._transaction()
-            ids = await self._recorder.insert_image_rows(
-                cursor, self._location_id, pending.new
-            )
+            try:
+                ids = await self._recorder.insert_image_rows(
+                    cursor, self._location_id, pending.new
+                )
+            except BaseException as error:
+                # Leaving the transaction turns a lost connection into the
+                # backend's own error, which is raised instead.
+                await self.abort(error)
+                raise
             self._new_ids += [ids[row[1]] for row in pending.new]
 
     async def finish(self) -> list[int]:
@@ -222,6 +230,12 @@ class BatchWriter:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: Any
     ) -> None:
+        # Shielded, so that a second cancel (a Cancel button pressed twice)
+        # cannot stop the rollback of an unfinished batch.
+        await asyncio.shield(self._close(error))
+
+    async def _close(self, error: BaseException | None) -> None:
+        """Wait for the step being written, then roll back an unfinished batch."""
         task, self._task = self._task, None
         if task is not None:
             await asyncio.wait([task])

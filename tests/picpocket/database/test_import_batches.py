@@ -25,6 +25,7 @@ from picpocket.database.import_batches import (
     WholeBatch,
 )
 from picpocket.database.images import split_name
+from picpocket.database.postgres import DatabaseUnavailableError
 from picpocket.images import ImageFacts
 
 MODIFIED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -252,3 +253,58 @@ async def _record(api: Any, location: Any, recorder: Any, *paths: str) -> list[i
     batch = StreamedBatch(recorder, location.id)
     await batch.add(pending(api, location.id, *paths))
     return await batch.finish()
+
+
+async def test_writer_second_cancel_rolls_back(
+    api, location, recorder, outcomes, monkeypatch
+):
+    original = recorder.insert_image_rows
+    writing = asyncio.Event()
+
+    async def slow_insert(*args: Any) -> dict[str, int]:
+        writing.set()
+        await asyncio.sleep(0.3)
+        return await original(*args)
+
+    monkeypatch.setattr(recorder, "insert_image_rows", slow_insert)
+    writer = BatchWriter(lambda: StreamedBatch(recorder, location.id))
+
+    async def import_rows() -> None:
+        async with writer:
+            await writer.add(pending(api, location.id, "a.jpg"))
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(import_rows())
+    await asyncio.wait_for(writing.wait(), 10)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    # The rollback goes on after the task ends, once the write in flight is done.
+    deadline = asyncio.get_running_loop().time() + 10
+    while not outcomes and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert outcomes == ["rolled back"]
+    assert await asyncio.wait_for(api.count_images(), 10) == 0
+
+
+async def test_streamed_batch_lost_connection(
+    api, backend, location, recorder, monkeypatch
+):
+    if backend == "sqlite":
+        pytest.skip("an SQLite connection cannot be lost to a server")
+    original = recorder.insert_image_rows
+
+    async def cut_then_insert(cursor: Any, *args: Any) -> dict[str, int]:
+        await cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await original(cursor, *args)
+
+    monkeypatch.setattr(recorder, "insert_image_rows", cut_then_insert)
+    batch = StreamedBatch(recorder, location.id)
+
+    with pytest.raises(DatabaseUnavailableError):
+        await batch.add(pending(api, location.id, "a.jpg"))
+
+    assert await asyncio.wait_for(api.count_images(), 10) == 0

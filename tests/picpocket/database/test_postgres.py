@@ -601,3 +601,37 @@ async def test_concurrent_task_runs(computers, jpegs, tmp_path):
     in_archive = [image for image in recorded if image.location == location.id]
     assert sorted(image.path.name for image in in_archive) == names
     assert set(results[0]) | set(results[1]) == {image.id for image in in_archive}
+
+
+@pytest.fixture
+def role_without_temporary(postgres_database):
+    """Return connection settings for a role that may not create temporary tables."""
+    settings = dict(postgres_database)
+    database = settings["dbname"]
+    role = f"picpocket_no_temp_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(**settings, autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
+        connection.execute(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
+        connection.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+    try:
+        yield {**settings, "user": role, "password": "secret"}
+    finally:
+        with psycopg.connect(**settings, autocommit=True) as connection:
+            connection.execute(f'GRANT TEMPORARY ON DATABASE "{database}" TO PUBLIC')
+            connection.execute(f"DROP OWNED BY {role}")
+            connection.execute(f"DROP ROLE {role}")
+
+
+async def test_import_without_temporary_tables(tmp_path, jpegs, role_without_temporary):
+    library = await picpocket.initialize(
+        tmp_path / "library", "postgres", store_credentials=True,
+        **role_without_temporary,
+    )
+    try:
+        await library.add_location("card", jpegs, source=True, removable=False)
+        ids = await library.import_location("card", tags=["card"])
+
+        assert len(ids) == len(list(jpegs.iterdir()))
+        assert await library.count_images(all_tags=["card"]) == len(ids)
+    finally:
+        await library.close()
