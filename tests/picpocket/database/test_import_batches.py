@@ -80,6 +80,21 @@ def outcomes(recorder, monkeypatch) -> list[str]:
     return ended
 
 
+@pytest.fixture
+def writing(recorder, monkeypatch) -> asyncio.Event:
+    """Make each insert of rows take 0.3 s; the event is set when one starts."""
+    original = recorder.insert_image_rows
+    started = asyncio.Event()
+
+    async def slow_insert(*args: Any) -> dict[str, int]:
+        started.set()
+        await asyncio.sleep(0.3)
+        return await original(*args)
+
+    monkeypatch.setattr(recorder, "insert_image_rows", slow_insert)
+    return started
+
+
 async def test_streamed_batch_finish_commits(api, location, recorder):
     batch = StreamedBatch(recorder, location.id)
 
@@ -202,18 +217,9 @@ async def test_import_streamed_batches_match(api, photos, monkeypatch):
 
 
 async def test_writer_cancel_before_finish_rolls_back(
-    api, location, recorder, outcomes, monkeypatch
+    api, location, recorder, outcomes, writing
 ):
     # The cancel lands while finish() waits for a slow write of the batch.
-    original = recorder.insert_image_rows
-    writing = asyncio.Event()
-
-    async def slow_insert(*args: Any) -> dict[str, int]:
-        writing.set()
-        await asyncio.sleep(0.3)
-        return await original(*args)
-
-    monkeypatch.setattr(recorder, "insert_image_rows", slow_insert)
     writer = BatchWriter(lambda: StreamedBatch(recorder, location.id))
 
     async def import_rows() -> None:
@@ -256,17 +262,8 @@ async def _record(api: Any, location: Any, recorder: Any, *paths: str) -> list[i
 
 
 async def test_writer_second_cancel_rolls_back(
-    api, location, recorder, outcomes, monkeypatch
+    api, location, recorder, outcomes, writing
 ):
-    original = recorder.insert_image_rows
-    writing = asyncio.Event()
-
-    async def slow_insert(*args: Any) -> dict[str, int]:
-        writing.set()
-        await asyncio.sleep(0.3)
-        return await original(*args)
-
-    monkeypatch.setattr(recorder, "insert_image_rows", slow_insert)
     writer = BatchWriter(lambda: StreamedBatch(recorder, location.id))
 
     async def import_rows() -> None:
