@@ -176,8 +176,8 @@ class ImporterMixin(ImagesMixin):
     _executor: Executor | None = None
     _processes: ReaderPool | None = None
     # Whether a batch's rows are written as they are read, in a transaction
-    # kept open until the batch is full. A backend whose other connections
-    # do not wait on that transaction can stream.
+    # kept open until the batch is full. That suits a backend whose other
+    # connections go on beside it, not one whose calls share one connection.
     streams_import_batches = False
 
     def reader(self) -> Executor:

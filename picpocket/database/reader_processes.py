@@ -1,7 +1,7 @@
-"""Reading files in worker processes, so that Pillow's parsing uses every core.
+"""Reading files in worker processes, so that parsing them uses every core.
 
-Pillow parses headers and EXIF in Python code that holds the GIL, so
-reader threads share one core. Reader processes do not. They are started
+Headers and EXIF are parsed in Python code that holds the GIL, so reader
+threads share one core. Reader processes do not. They are started
 with the interpreter and a short command, not through multiprocessing,
 which would import the caller's main module again in each of them (and
 re-run a user's script that lacks an `if __name__ == "__main__":` guard).
