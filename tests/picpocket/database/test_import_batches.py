@@ -237,12 +237,12 @@ async def test_writer_cancel_before_finish_rolls_back(
     assert await asyncio.wait_for(api.count_images(), 10) == 0
 
 
-async def test_streamed_updates_leave_rows_unlocked(api, backend, location, recorder):
+# On SQLite, the edit would run inside the batch, on its one connection.
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_streamed_updates_leave_rows_unlocked(api, location, recorder):
     # A changed file's new facts are written when the batch finishes, so
     # an edit of that image from another connection meanwhile does not
     # wait for the batch.
-    if backend == "sqlite":
-        pytest.skip("SQLite's one connection would run the edit inside the batch")
     [image_id] = (await _record(api, location, recorder, "a.jpg"))
     batch = StreamedBatch(recorder, location.id)
     values = pending(api, location.id, "a.jpg").new[0][4:-1]
@@ -287,11 +287,8 @@ async def test_writer_second_cancel_rolls_back(
     assert await asyncio.wait_for(api.count_images(), 10) == 0
 
 
-async def test_streamed_batch_lost_connection(
-    api, backend, location, recorder, monkeypatch
-):
-    if backend == "sqlite":
-        pytest.skip("an SQLite connection cannot be lost to a server")
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_streamed_batch_lost_connection(api, location, recorder, monkeypatch):
     original = recorder.insert_image_rows
 
     async def cut_then_insert(cursor: Any, *args: Any) -> dict[str, int]:
