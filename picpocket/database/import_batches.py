@@ -94,7 +94,7 @@ class StreamedBatch:
 
     async def add(self, pending: Pending) -> None:
         # Updates wait for the finish, because they lock rows that the user
-        # may be editing meanwhile, while new rows are seen by no one else.
+        # may be editing meanwhile, while no other connection sees new rows.
         self._updates += pending.updates
         if pending.new:
             cursor = await self._transaction()

@@ -111,7 +111,7 @@ def describe_server(info: dict[str, Any]) -> str:
 class PostgreSQL(DbApi):
     """PicPocket on a PostgreSQL database, through a small connection pool."""
 
-    # An open import batch holds one pooled connection, and others go on.
+    # An open import batch uses one pooled connection, and others go on.
     streams_import_batches = True
     # Whether the role may create temporary tables, once asked.
     _temporary_tables: bool | None = None
@@ -438,8 +438,8 @@ class PostgreSQL(DbApi):
     async def _may_create_temporary_tables(self, cursor: Any) -> bool:
         """Return whether the role may create the table that COPY stages rows in.
 
-        Some servers revoke the TEMPORARY privilege from every role; imports
-        then insert one statement a row, which is slower.
+        Some servers revoke the TEMPORARY privilege from every role, and
+        imports then insert one statement a row, which is slower.
         """
         if self._temporary_tables is None:
             row = await cursor.fetch_one(
