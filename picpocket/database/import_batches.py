@@ -94,7 +94,7 @@ class StreamedBatch:
 
     async def add(self, pending: Pending) -> None:
         # Updates wait for the finish, because they lock rows that the user
-        # may be editing meanwhile, while no other connection sees new rows.
+        # may be editing meanwhile. New rows stay invisible to other connections.
         self._updates += pending.updates
         if pending.new:
             cursor = await self._transaction()
@@ -160,12 +160,9 @@ class WholeBatch:
         self.keep(pending)
 
     async def finish(self) -> list[int]:
+        # The streamed batch rolls itself back when a step fails.
         batch = StreamedBatch(self._recorder, self._location_id)
-        try:
-            await batch.add(self._pending)
-        except BaseException as error:
-            await batch.abort(error)
-            raise
+        await batch.add(self._pending)
         return await batch.finish()
 
     async def abort(self, error: BaseException | None) -> None:
