@@ -188,7 +188,13 @@ def _user_comment_to_json(value: bytes, endian: str | None) -> str | object:
 
 def _to_json(value: Any) -> Any:
     """Convert one EXIF value to JSON-safe data, or _SKIP when that is impossible."""
-    if value is None or isinstance(value, bool):
+    kind = type(value)
+    if kind is int or value is None:
+        return value
+    if kind is str and value.isascii():
+        # Neither the UTF-8 repair nor the surrogate clean-up changes ASCII.
+        return value.replace("\x00", "").rstrip()
+    if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)

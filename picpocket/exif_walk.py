@@ -18,6 +18,7 @@ The rules follow Pillow's TiffImagePlugin.ImageFileDirectory_v2:
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import Any
 
@@ -47,6 +48,9 @@ _TYPES = {
     16: (8, "Q"),
 }
 _ENTRY = 12
+# A directory entry: tag, field type, number of values, and the values
+# themselves or their offset.
+_ENTRIES = {endian: struct.Struct(endian + "HHLL") for endian in "<>"}
 
 
 class UsePillow(Exception):
@@ -114,7 +118,7 @@ def _read_directory(
         raise UsePillow("directory cut short")
     tags: dict[int, Any] = {}
     out_of_line = 0
-    entry = struct.Struct(endian + "HHLL")
+    entry = _ENTRIES[endian]
     for position in range(first, first + _ENTRY * count, _ENTRY):
         tag, kind, number, pointer = entry.unpack_from(data, position)
         if tag in tags or kind not in _TYPES:
@@ -138,7 +142,7 @@ def _value(tag: int, kind: int, raw: bytes, endian: str, group: int | None) -> A
         return raw
     if kind == _ASCII:
         text = raw.removesuffix(b"\x00").decode("latin-1")
-        return TiffTags.lookup(tag, group).cvt_enum(text)
+        return _tag_info(tag, group).cvt_enum(text)
     size, form = _TYPES[kind]
     if kind in (_RATIONAL, _SIGNED_RATIONAL):
         parts = struct.unpack(f"{endian}{2 * len(raw) // size}{form}", raw)
@@ -150,7 +154,14 @@ def _value(tag: int, kind: int, raw: bytes, endian: str, group: int | None) -> A
         values = struct.unpack(f"{endian}{len(raw) // size}{form}", raw)
     if len(values) == 1:
         return values[0]
-    if TiffTags.lookup(tag, group).length == 1:
+    if _tag_info(tag, group).length == 1:
         # Pillow warns and keeps the first value.
         raise UsePillow(f"tag {tag:#x} has {len(values)} values")
     return values
+
+
+@functools.lru_cache(maxsize=1024)
+def _tag_info(tag: int, group: int | None) -> TiffTags.TagInfo:
+    # Pillow's table does not change once imported, and a lookup of a tag
+    # it lacks builds a new TagInfo each time.
+    return TiffTags.lookup(tag, group)

@@ -90,17 +90,53 @@ def open_regular_file(path: Path | str) -> BinaryIO:
         OSError: the file cannot be opened, or is a folder, FIFO, socket or
             device, which would block a reader or never end.
     """
+    descriptor, _status = _open_regular(path)
+    return _file_object(descriptor)
+
+
+def _open_regular(path: Path | str) -> tuple[int, os.stat_result]:
+    """Return a descriptor open for reading on a regular file, and its status.
+
+    Raises:
+        OSError: as open_regular_file.
+    """
     # O_NONBLOCK makes opening a FIFO return at once; on a regular file it
     # changes nothing.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             raise OSError(f"{path} is not a regular file")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor, status
+
+
+def _file_object(descriptor: int) -> BinaryIO:
+    """Wrap a descriptor in a binary file object, closing it if that fails."""
+    try:
         return os.fdopen(descriptor, "rb")
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def _read_all(descriptor: int, expected: int) -> bytes:
+    """Read a descriptor to its end, expecting `expected` bytes.
+
+    Reading the descriptor itself skips a file object's buffer and its
+    second size check, which only cost time when the whole file is wanted.
+    """
+    parts = []
+    # One byte more than expected, so that the first read of a file that
+    # did not change is whole and the second finds its end.
+    wanted = expected + 1
+    while part := os.read(descriptor, max(wanted, _CHUNK_SIZE if parts else 1)):
+        parts.append(part)
+        wanted -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -142,24 +178,29 @@ def read_image_facts(path: Path | str) -> ImageFacts:
         OSError: the file itself cannot be read (missing, no permission, not
             a regular file).
     """
-    with open_regular_file(path) as file:
-        status = os.fstat(file.fileno())
-        if status.st_size > IN_MEMORY_LIMIT:
+    descriptor, status = _open_regular(path)
+    # The time is taken before the read, so a file changed during the read
+    # looks changed again on the next import.
+    last_modified = modification_time_of(status)
+    if status.st_size > IN_MEMORY_LIMIT:
+        with _file_object(descriptor) as file:
             digest, size = _hash_file(file)
             file.seek(0)
             width, height, exif = _read_with_pillow(path, file)
             truncated = width is not None and _mapped_jpeg_end_missing(file)
-        else:
-            data = file.read()
-            digest, size = hashlib.sha256(data).hexdigest(), len(data)
-            width, height, exif, truncated = _read_header(path, data)
+    else:
+        try:
+            data = _read_all(descriptor, status.st_size)
+        finally:
+            os.close(descriptor)
+        digest, size = hashlib.sha256(data).hexdigest(), len(data)
+        width, height, exif, truncated = _read_header(path, data)
     if truncated:
         logger.warning(
             "%s looks truncated: its JPEG data has no end-of-image marker, so "
             "part of the photo may be missing",
             path,
         )
-    last_modified = modification_time_of(status)
     return ImageFacts(
         hash=digest,
         width=width,

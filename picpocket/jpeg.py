@@ -52,6 +52,9 @@ _PARSED_PREFIXES = {
     (_APP2, b"MPF\x00"): None,
 }
 _PHOTOSHOP_PREFIX = b"Photoshop 3.0\x00"
+# Markers whose segments _Found.add looks into; the walk passes the others
+# (Huffman tables, most application data) without copying them.
+_INSPECTED = _FRAMES | {_DQT, _APP0, _APP1, _APP2, _APP13, _APP14}
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
             return None
         if marker == _SOS:
             return found.header(end)
-        if not found.add(marker, data[start:end]):
+        if marker in _INSPECTED and not found.add(marker, data[start:end]):
             return None
     return None
 
