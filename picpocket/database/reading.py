@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -19,6 +20,10 @@ from picpocket.images import has_format, modification_time_of
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], object]
+# Files a listing walks between two offers of the GIL to other threads.
+# Without them, an import's listing held the event loop up for 10 to 20 ms
+# at a time (2,000 files on a 2-core machine).
+YIELD_EVERY = 64
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -105,7 +110,11 @@ def candidate_files(
     # Entry paths start with root as given, so slicing gives the relative
     # path without a Path object per file.
     prefix = os.path.join(os.fspath(Path(root)), "")
-    for entry in walk_entries(root, skip):
+    for count, entry in enumerate(walk_entries(root, skip), 1):
+        if count % YIELD_EVERY == 0:
+            # Let a thread that waits for the GIL, such as the event loop's,
+            # take it now rather than after the 5 ms switch interval.
+            time.sleep(0)
         if not has_format(entry.name, formats):
             continue
         relative = entry.path[len(prefix) :].replace(os.sep, "/")
