@@ -89,6 +89,10 @@ async def _flatten(chunks: AsyncIterator[list[FileRead]]) -> AsyncIterator[FileR
     async for chunk in chunks:
         for read in chunk:
             yield read
+        # Awaiting a chunk that was read ahead returns without passing
+        # through the event loop, so an import of small files could hold
+        # the loop for 10 ms at a time. This gives it back once a chunk.
+        await asyncio.sleep(0)
 
 
 @dataclass

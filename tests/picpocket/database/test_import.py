@@ -784,3 +784,41 @@ async def test_import_root_removed(api, photos, removable):
     assert 10 <= saved < SAMPLE_COUNT + 4 * 68
     assert await api.count_images(any_tags=["saved"]) == saved
     assert [image.path for image in images if image.hash is None] == []
+
+
+# Giving the event loop back
+
+
+async def test_reads_give_the_loop_back_between_chunks():
+    # Chunks read ahead are already done, and awaiting them does not pass
+    # through the event loop; without a pause other tasks waited for the
+    # whole run of ready chunks.
+    from picpocket.database.importer import _flatten
+
+    async def ready_chunks():
+        for first in range(0, 6, 2):
+            yield [first, first + 1]
+
+    seen: list[int] = []
+    ran_after: list[int] = []
+    asyncio.get_running_loop().call_soon(lambda: ran_after.append(len(seen)))
+
+    async for read in _flatten(ready_chunks()):
+        seen.append(read)
+
+    assert seen == [0, 1, 2, 3, 4, 5]
+    assert ran_after == [2]
+
+
+def test_listing_offers_the_gil_while_it_walks(tmp_path, monkeypatch):
+    from picpocket.database import reading
+
+    for number in range(2 * reading.YIELD_EVERY + 1):
+        (tmp_path / f"{number}.jpg").write_bytes(b"")
+    pauses = []
+    monkeypatch.setattr(reading.time, "sleep", pauses.append)
+
+    found = reading.candidate_files(tmp_path, DEFAULT_FORMATS)
+
+    assert len(found) == 2 * reading.YIELD_EVERY + 1
+    assert pauses == [0, 0]
