@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from picpocket.configuration import CONFIG_NAME, connection_table
-from picpocket.database.base import Cursor, Row
+from picpocket.database.base import Cursor, Row, chunked
 from picpocket.database.dbapi import DbApi
 from picpocket.database.logic import SQL, Types, casefold_text
 from picpocket.database.schema import SchemaTypes
@@ -38,6 +38,10 @@ PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 )
+# Rows per executemany call: few enough that the event loop waits for the
+# GIL no more than about a millisecond, many enough that each call is worth
+# its hop to the connection's thread.
+EXECUTEMANY_ROWS = 100
 # SQLite result codes that mean the file itself cannot serve as the library.
 UNUSABLE_FILE_ERRORS = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
 # A tag search for one page walks the order's index when each tag
@@ -178,9 +182,13 @@ class _Cursor:
             await self._connection.execute_fetchall(statement, params)
 
     async def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        with read_only_as_picpocket_error(self._path):
-            cursor = await self._connection.executemany(statement, rows)
-        await cursor.close()
+        # The connection's thread holds the GIL while it binds each row, so
+        # the event loop waited up to 5 ms at a time for a batch of a
+        # thousand rows. Smaller calls let it in between.
+        for part in chunked(list(rows), EXECUTEMANY_ROWS):
+            with read_only_as_picpocket_error(self._path):
+                cursor = await self._connection.executemany(statement, part)
+            await cursor.close()
 
     async def fetch_all(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         with read_only_as_picpocket_error(self._path):

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 
 from picpocket.database.images import split_name
@@ -127,3 +128,30 @@ async def test_insert_rows_many(api, location_id):
 
     assert await api.count_images() == 1500
     assert ids == await recorded_ids(api)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_writes_many_rows_in_parts(api, location_id, monkeypatch):
+    # The connection's thread holds the GIL while it binds rows, so one
+    # call for a whole batch kept the event loop waiting for milliseconds.
+    from picpocket.database import sqlite
+
+    parts = []
+    original = aiosqlite.Connection.executemany
+
+    async def recording(connection, statement, rows):
+        rows = list(rows)
+        parts.append(len(rows))
+        return await original(connection, statement, rows)
+
+    monkeypatch.setattr(aiosqlite.Connection, "executemany", recording)
+    rows = [
+        image_row(api, location_id, f"{number}.jpg", f"h{number}")
+        for number in range(2 * sqlite.EXECUTEMANY_ROWS + 1)
+    ]
+
+    ids = await insert(api, rows)
+
+    assert parts == [sqlite.EXECUTEMANY_ROWS, sqlite.EXECUTEMANY_ROWS, 1]
+    assert ids == await recorded_ids(api)
+    assert len(ids) == len(rows)
