@@ -7,7 +7,7 @@ import gc
 from picpocket_gui.garbage import UiThreadCollector
 
 
-def test_start_freezes_what_is_alive_and_stop_thaws_it(qapp):
+def test_collector_frozen_between_start_and_stop(qapp):
     # Frozen objects are skipped by every collection, which keeps a full
     # collection on the UI thread short.
     collector = UiThreadCollector()
