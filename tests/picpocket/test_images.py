@@ -133,7 +133,7 @@ def test_hash_image_missing_file(tmp_path):
     [0, 1, 999, 1000, 1001, 5000],
     ids=["said empty", "said 1", "said 1 less", "said the size", "said 1 more", "said 5000"],
 )
-def test_read_all_reads_to_the_end_whatever_the_size_said(tmp_path, expected):
+def test_read_all_ignores_stale_size(tmp_path, expected):
     # The size from fstat can be stale when a camera or a sync program is
     # still writing the file; every byte there is at the read must be hashed.
     path = tmp_path / "growing.jpg"
@@ -146,7 +146,7 @@ def test_read_all_reads_to_the_end_whatever_the_size_said(tmp_path, expected):
         os.close(descriptor)
 
 
-def test_read_all_of_an_empty_file(tmp_path):
+def test_read_all_empty_file(tmp_path):
     path = tmp_path / "empty.jpg"
     path.write_bytes(b"")
     descriptor = os.open(path, os.O_RDONLY)
@@ -156,7 +156,7 @@ def test_read_all_of_an_empty_file(tmp_path):
         os.close(descriptor)
 
 
-def test_facts_of_a_file_larger_than_the_read_chunk(tmp_path):
+def test_facts_file_over_read_chunk(tmp_path):
     path = tmp_path / "big.jpg"
     data = os.urandom(3 * images._CHUNK_SIZE + 5)
     path.write_bytes(data)

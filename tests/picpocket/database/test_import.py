@@ -789,7 +789,7 @@ async def test_import_root_removed(api, photos, removable):
 # Giving the event loop back
 
 
-async def test_reads_give_the_loop_back_between_chunks():
+async def test_flatten_yields_between_chunks():
     # Chunks read ahead are already done, and awaiting them does not pass
     # through the event loop; without a pause other tasks waited for the
     # whole run of ready chunks.
@@ -810,7 +810,7 @@ async def test_reads_give_the_loop_back_between_chunks():
     assert ran_after == [2]
 
 
-def test_listing_offers_the_gil_while_it_walks(tmp_path, monkeypatch):
+def test_listing_yields_gil(tmp_path, monkeypatch):
     from picpocket.database import reading
 
     for number in range(2 * reading.YIELD_EVERY + 1):

@@ -131,7 +131,7 @@ async def test_insert_rows_many(api, location_id):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-async def test_sqlite_writes_many_rows_in_parts(api, location_id, monkeypatch):
+async def test_sqlite_executemany_in_parts(api, location_id, monkeypatch):
     # The connection's thread holds the GIL while it binds rows, so one
     # call for a whole batch kept the event loop waiting for milliseconds.
     from picpocket.database import sqlite
