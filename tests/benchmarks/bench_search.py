@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import picpocket
-from tests.benchmarks import harness, results
+from tests.benchmarks import harness, results, stalls
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ SECTION = "search"
 QUERY_TARGET = 0.010  # seconds, median of search_images and count_images
 TAG_ONE_TARGET = 0.0005  # seconds, median of tag_image on one image
 TAG_BATCH_TARGET = 2.0  # seconds, one tag_images call over every image
-MAX_STALL_TARGET = 0.005  # seconds between two wake-ups of a 1 ms sleep
 REPETITIONS = 30
 WARMUPS = 3
 BATCH_REPETITIONS = 3
@@ -97,7 +96,7 @@ async def build_library(
     await api.add_location(
         "tiny", folder, source=True, destination=True, removable=False
     )
-    async with harness.StallMonitor() as monitor:
+    async with stalls.StallMonitor() as monitor:
         started = time.perf_counter()
         await api.import_location("tiny")
         elapsed = time.perf_counter() - started
@@ -105,17 +104,7 @@ async def build_library(
     count = len(image_ids)
     report.add(backend, f"import {count:,} tiny JPEGs", elapsed, "s", decimals=2)
     report.add(backend, "import rate", count / elapsed, "photos/s", decimals=0)
-    stall = monitor.max_gap
-    report.add(
-        backend, "max event-loop gap during import", stall * 1000, "ms",
-        f"<= {MAX_STALL_TARGET * 1000:.0f} ms", stall <= MAX_STALL_TARGET,
-    )
-    report.add(backend, "99th percentile gap", monitor.percentile(0.99) * 1000, "ms")
-    # The same watch as long, with no import, while other processes use every CPU.
-    machine = await harness.gap_with_cpus_busy(elapsed)
-    report.add(
-        backend, "max gap, no import, CPUs busy elsewhere", machine.max_gap * 1000, "ms"
-    )
+    await stalls.add_stall_figures(report, backend, monitor, elapsed, "import")
     return image_ids
 
 
@@ -233,6 +222,7 @@ async def run(
     arguments: argparse.Namespace, server: harness.PostgresServer | None
 ) -> results.Report:
     """Run the search benchmark on each requested backend."""
+    stalls.freeze_start_up_objects()
     folder = harness.tiny_photos(arguments.count)
     report = results.Report(TITLE, results.command_line())
     report.notes.append(

@@ -8,7 +8,6 @@ The scripts run outside pytest, from the repository root:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import random
@@ -162,80 +161,6 @@ async def new_library(
 
 
 # Timing ------------------------------------------------------------------
-
-
-class StallMonitor:
-    """Measure how long the event loop goes without running a ready task.
-
-    A task sleeps 1 ms in a loop and records the time between wake-ups,
-    so a gap of about 1.1 ms means the loop was free the whole time.
-    """
-
-    SLEEP = 0.001
-
-    def __init__(self) -> None:
-        self.gaps: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(self.SLEEP)
-            self.gaps.append(time.perf_counter() - before)
-
-    async def __aenter__(self) -> StallMonitor:
-        self._task = asyncio.create_task(self._run())
-        await asyncio.sleep(0)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-
-    @property
-    def max_gap(self) -> float:
-        """The maximum time between two wake-ups, in seconds."""
-        return max(self.gaps, default=0.0)
-
-    def count_over(self, seconds: float) -> int:
-        """Return how many gaps were longer than `seconds`."""
-        return sum(1 for gap in self.gaps if gap > seconds)
-
-    def percentile(self, share: float) -> float:
-        """Return the gap that this share of all gaps (0 to 1) does not exceed."""
-        if not self.gaps:
-            return 0.0
-        ordered = sorted(self.gaps)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-# A process that keeps one CPU busy, at the priority of a reader process.
-_CPU_BURNER = "import os; os.nice(10)\nwhile True: pass"
-
-
-async def gap_with_cpus_busy(seconds: float) -> StallMonitor:
-    """Watch an idle event loop while other processes keep every CPU busy.
-
-    An import that uses every core makes the machine share them, and the
-    gaps this gives with no engine code running are the machine's own.
-    """
-    burners = [
-        subprocess.Popen([sys.executable, "-c", _CPU_BURNER])
-        for _ in range(os.cpu_count() or 1)
-    ]
-    try:
-        await asyncio.sleep(0.1)  # for the interpreters to start
-        async with StallMonitor() as monitor:
-            await asyncio.sleep(seconds)
-    finally:
-        for burner in burners:
-            burner.kill()
-            burner.wait()
-    return monitor
 
 
 async def median_seconds(
