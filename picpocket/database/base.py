@@ -386,8 +386,9 @@ class DbApiBase(ABC):
         values["creation_date"] = convert(Types.DATETIME, values["creation_date"])
         values["last_modified"] = convert(Types.DATETIME, values["last_modified"])
         values["exif"] = convert(Types.JSON, values["exif"])
-        full_path = None if root is None else root / path
-        return Image(**values, full_path=full_path, tags=tags)
+        values["full_path"] = None if root is None else root / path
+        values["tags"] = tags
+        return Image.from_fields(values)
 
     async def _image_tags(
         self, cursor: Cursor, image_ids: Sequence[int]
