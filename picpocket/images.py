@@ -34,6 +34,10 @@ _CHUNK_SIZE = 1024 * 1024
 # Pillow. Larger ones are hashed in chunks and parsed from the file, so a
 # huge file never has to fit in memory.
 IN_MEMORY_LIMIT = 64 * 1024 * 1024
+# The range of modification times recorded: a day inside the years 1 to
+# 9999, so that every time zone can still show the time.
+EARLIEST_TIME = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST_TIME = datetime(9999, 12, 30, tzinfo=timezone.utc)
 
 
 def normalize_formats(formats: Iterable[str] | None) -> frozenset[str]:
@@ -127,15 +131,15 @@ def _read_all(descriptor: int, expected: int) -> bytes:
     """Read a descriptor to its end, expecting `expected` bytes.
 
     Reading the descriptor itself skips a file object's buffer and its
-    second size check, which only cost time when the whole file is wanted.
+    second size check, which only cost time when the whole file is needed.
     """
     parts = []
     # One byte more than expected, so that the first read of a file that
     # did not change is whole and the second finds its end.
-    wanted = expected + 1
-    while part := os.read(descriptor, max(wanted, _CHUNK_SIZE if parts else 1)):
+    requested = expected + 1
+    while part := os.read(descriptor, max(requested, _CHUNK_SIZE if parts else 1)):
         parts.append(part)
-        wanted -= len(part)
+        requested -= len(part)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
@@ -153,16 +157,36 @@ class ImageFacts:
     size: int
 
 
-def modification_time_of(status: os.stat_result) -> datetime:
+def modification_time_of(
+    status: os.stat_result, path: Path | str | None = None
+) -> datetime:
     """Return a stat result's modification time in UTC, to the microsecond.
 
     Truncating the nanosecond time, rather than rounding the float one,
     gives every reader of a file the same value, which import compares
-    to tell changed files from unchanged ones.
+    to tell changed files from unchanged ones. A time outside the years
+    1 to 9999, which some file systems can hold, becomes the nearest
+    time within them, with a warning that names `path`.
     """
     seconds, nanoseconds = divmod(status.st_mtime_ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    return moment.replace(microsecond=nanoseconds // 1000)
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        moment = EARLIEST_TIME if seconds < 0 else LATEST_TIME
+    else:
+        moment = moment.replace(microsecond=nanoseconds // 1000)
+        if EARLIEST_TIME <= moment <= LATEST_TIME:
+            return moment
+        moment = min(max(moment, EARLIEST_TIME), LATEST_TIME)
+    logger.warning(
+        "The modification time of %s (%d s after 1970) is outside the years "
+        "1 to 9999, so %s is recorded instead; give the file a real "
+        "modification time (with touch, for example) to record that",
+        path if path is not None else "a file",
+        seconds,
+        moment.isoformat(),
+    )
+    return moment
 
 
 def read_image_facts(path: Path | str) -> ImageFacts:
@@ -179,9 +203,6 @@ def read_image_facts(path: Path | str) -> ImageFacts:
             a regular file).
     """
     descriptor, status = _open_regular(path)
-    # The time is taken before the read, so a file changed during the read
-    # looks changed again on the next import.
-    last_modified = modification_time_of(status)
     if status.st_size > IN_MEMORY_LIMIT:
         with _file_object(descriptor) as file:
             digest, size = _hash_file(file)
@@ -195,6 +216,9 @@ def read_image_facts(path: Path | str) -> ImageFacts:
             os.close(descriptor)
         digest, size = hashlib.sha256(data).hexdigest(), len(data)
         width, height, exif, truncated = _read_header(path, data)
+    # The status was taken before the read, so a file changed during the
+    # read looks changed again on the next import.
+    last_modified = modification_time_of(status, path)
     if truncated:
         logger.warning(
             "%s looks truncated: its JPEG data has no end-of-image marker, so "

@@ -51,7 +51,7 @@ USER_COLUMNS = ("creator", "title", "caption", "alt", "rating")
 
 def modification_time(path: Path) -> datetime:
     """Return a file's modification time in UTC, to the microsecond."""
-    return modification_time_of(os.stat(path))
+    return modification_time_of(os.stat(path), path)
 
 
 def _same_file(first: Path, second: Path) -> bool:

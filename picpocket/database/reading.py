@@ -124,7 +124,7 @@ def candidate_files(
             logger.warning("Skipping %r: its name is not valid Unicode", entry.path)
             continue
         try:
-            modified = modification_time_of(entry.stat())
+            modified = modification_time_of(entry.stat(), entry.path)
         except OSError as error:
             logger.warning("Skipping %s: %s", entry.path, error)
             continue

@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import struct
+import tempfile
+import types
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -134,8 +136,8 @@ def test_hash_image_missing_file(tmp_path):
     ids=["said empty", "said 1", "said 1 less", "said the size", "said 1 more", "said 5000"],
 )
 def test_read_all_ignores_stale_size(tmp_path, expected):
-    # The size from fstat can be stale when a camera or a sync program is
-    # still writing the file; every byte there is at the read must be hashed.
+    # The size from fstat is stale when a camera or a sync program is still
+    # writing the file. Every byte there at the read must be hashed.
     path = tmp_path / "growing.jpg"
     data = os.urandom(1000)
     path.write_bytes(data)
@@ -202,6 +204,46 @@ def test_facts_last_modified_is_utc_mtime(tmp_path):
 
     assert facts.last_modified == datetime.fromtimestamp(1_600_000_000.25, timezone.utc)
     assert facts.last_modified.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "seconds, expected",
+    [
+        (300_000_000_000, images.LATEST_TIME),
+        (-300_000_000_000, images.EARLIEST_TIME),
+        (253_402_214_400, images.LATEST_TIME),  # 9999-12-31, a day too late
+        (1_600_000_000, datetime.fromtimestamp(1_600_000_000, timezone.utc)),
+    ],
+    ids=["year 11476", "year -7537", "last day", "2020"],
+)
+def test_mtime_outside_years_clamped(seconds, expected, caplog):
+    status = types.SimpleNamespace(st_mtime_ns=seconds * 1_000_000_000)
+
+    moment = images.modification_time_of(status, "odd.jpg")
+
+    assert moment == expected
+    warned = [r for r in caplog.records if "odd.jpg" in r.getMessage()]
+    assert len(warned) == (0 if seconds == 1_600_000_000 else 1)
+
+
+def test_facts_file_with_far_mtime(tmp_path, caplog):
+    # tmpfs keeps 64-bit times, where ext4 caps them at the year 2446.
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        pytest.skip("no /dev/shm to hold a time past the year 9999")
+    with tempfile.TemporaryDirectory(dir=shm) as folder:
+        path = copy_sample(Path(folder), "jpg/Canon_40D.jpg")
+        os.utime(path, (0, 300_000_000_000))
+        if os.stat(path).st_mtime < 253_402_300_800:
+            pytest.skip("this /dev/shm caps file times")
+        descriptors = len(os.listdir("/proc/self/fd"))
+
+        facts = read_image_facts(path)
+
+        assert len(os.listdir("/proc/self/fd")) == descriptors
+    assert facts.last_modified == images.LATEST_TIME
+    assert facts.hash is not None
+    assert len([r for r in caplog.records if "Canon_40D.jpg" in r.getMessage()]) == 1
 
 
 def test_facts_exif_values_converted(tmp_path):

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image as PillowImage
 
 import picpocket.database.file_reads
+import picpocket.images
 from picpocket.database.logic import Comparator, Text
 from picpocket.database.types import Image
 from picpocket.errors import InvalidPathError
@@ -449,27 +450,59 @@ async def test_file_replaced_by_folder_before_read(api, jpegs, caplog, reading_h
     assert len(warnings_about(caplog, "Canon_40D.jpg")) == 1
 
 
-async def test_file_changes_before_read(api, jpegs, reading_hook):
-    path = jpegs / "Canon_40D.jpg"
-    replacement = (jpegs / "Nikon_D70.jpg").read_bytes()
+def replace_with(replacement: bytes):
+    """Return an action that rewrites a file in place and moves its mtime on."""
 
     def change(changed: Path) -> None:
         changed.write_bytes(replacement)
         status = changed.stat()
         os.utime(changed, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))
 
-    reading_hook("Canon_40D.jpg", change)
+    return change
+
+
+async def test_file_changes_before_read(api, jpegs, reading_hook):
+    path = jpegs / "Canon_40D.jpg"
+    reading_hook("Canon_40D.jpg", replace_with((jpegs / "Nikon_D70.jpg").read_bytes()))
     await add_folder(api, "main", jpegs)
 
     first = await api.import_location("main")
     image = (await images_by_path(api))["Canon_40D.jpg"]
-    # The modification time taken before the change makes the next import
-    # read the file again.
+    second = await api.import_location("main")
+
+    # The new content is recorded with its own time, so nothing is left
+    # for the next import to read.
+    assert len(first) == CAMERA_COUNT
+    assert image.hash == hash_image(path)
+    assert image.last_modified == file_mtime(path)
+    assert second == []
+
+
+async def test_file_changes_during_read(api, jpegs, monkeypatch):
+    path = jpegs / "Canon_40D.jpg"
+    change = replace_with((jpegs / "Nikon_D70.jpg").read_bytes())
+    original = picpocket.images._read_all
+    pending = [path]
+
+    def read_after_change(descriptor: int, expected: int) -> bytes:
+        # Between taking the modification time and reading the bytes.
+        if pending and os.path.samestat(os.fstat(descriptor), os.stat(path)):
+            change(pending.pop())
+        return original(descriptor, expected)
+
+    monkeypatch.setattr(picpocket.images, "_read_all", read_after_change)
+    await add_folder(api, "main", jpegs)
+
+    first = await api.import_location("main")
+    image = (await images_by_path(api))["Canon_40D.jpg"]
+    # The time taken before the change makes the next import read the
+    # file again.
     second = await api.import_location("main")
     reread = (await images_by_path(api))["Canon_40D.jpg"]
 
+    assert not pending
     assert len(first) == CAMERA_COUNT
-    assert image.hash == hash_image(path)
+    assert image.last_modified < file_mtime(path)
     assert second == [image.id]
     assert reread.last_modified == file_mtime(path)
     assert reread.hash == hash_image(path)

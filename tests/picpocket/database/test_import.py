@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import struct
+import tempfile
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from PIL import Image as PillowImage
 from picpocket.database.logic import Text
 from picpocket.database.types import Image
 from picpocket.errors import InputValidationError, InvalidPathError
-from picpocket.images import DEFAULT_FORMATS, hash_image
+from picpocket.images import DEFAULT_FORMATS, LATEST_TIME, hash_image
 
 # Every file in the sample folder except its SOURCE.md note.
 SAMPLE_COUNT = 81
@@ -791,7 +792,7 @@ async def test_import_root_removed(api, photos, removable):
 
 async def test_flatten_yields_between_chunks():
     # Chunks read ahead are already done, and awaiting them does not pass
-    # through the event loop; without a pause other tasks waited for the
+    # through the event loop. Without a pause, other tasks waited for the
     # whole run of ready chunks.
     from picpocket.database.importer import _flatten
 
@@ -822,3 +823,27 @@ def test_listing_yields_gil(tmp_path, monkeypatch):
 
     assert len(found) == 2 * reading.YIELD_EVERY + 1
     assert pauses == [0, 0]
+
+
+async def test_import_file_with_far_mtime(api, photo_source, caplog):
+    # tmpfs keeps 64-bit times, where ext4 caps them at the year 2446.
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        pytest.skip("no /dev/shm to hold a time past the year 9999")
+    with tempfile.TemporaryDirectory(dir=shm) as folder:
+        path = Path(folder) / "far.jpg"
+        shutil.copyfile(photo_source / "jpg" / "Canon_40D.jpg", path)
+        os.utime(path, (0, 300_000_000_000))
+        if os.stat(path).st_mtime < 253_402_300_800:
+            pytest.skip("this /dev/shm caps file times")
+        await add_folder(api, "ram", Path(folder))
+
+        first = await api.import_location("ram")
+        second = await api.import_location("ram")
+        [image] = await api.search_images()
+
+    assert len(first) == 1
+    assert second == []
+    assert image.last_modified == LATEST_TIME
+    assert image.hash == hash_image(photo_source / "jpg" / "Canon_40D.jpg")
+    assert warnings_about(caplog, "far.jpg")
