@@ -6,10 +6,14 @@ Collecting a cycle that contains a Qt widget there destroys the widget off
 the UI thread, which crashes Qt later. So automatic collection is turned
 off while the app runs, and a timer on the UI thread collects instead.
 
-Each full collection walks every object the collector tracks, and the
+Each full collection walks every object the collector tracks. The
 modules, classes and Qt wrappers loaded at start made that about 15 ms
-of a held UI thread, and up to 40 ms while an import kept the CPUs busy. They live as long as the app, so they are frozen
-(gc.freeze) out of the collector's way when collection moves here.
+of a held UI thread, and up to 40 ms while an import kept the CPUs busy.
+They live as long as the app, so they are frozen (gc.freeze) out of the
+collector's way when collection moves here.
+
+NOTE: an object alive at that moment is never collected while the
+collector runs, even if it becomes garbage later.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class UiThreadCollector(QObject):
         super().__init__(parent)
         self._thresholds = gc.get_threshold()
         self._was_enabled = gc.isenabled()
+        self._thaw_at_stop = False
         self._timer = QTimer(self)
         self._timer.setInterval(INTERVAL_MS)
         self._timer.timeout.connect(self.collect_if_due)
@@ -41,14 +46,19 @@ class UiThreadCollector(QObject):
         timer instead."""
         self._was_enabled = gc.isenabled()
         gc.disable()
+        # Garbage waiting for a collection would be frozen along with the rest.
+        gc.collect()
+        # A program that froze its own objects keeps them frozen after stop.
+        self._thaw_at_stop = gc.get_freeze_count() == 0
         gc.freeze()
         self._timer.start()
 
     def stop(self) -> None:
-        """Unfreeze, collect once more, and turn automatic collection back on
-        if it was on."""
+        """Unfreeze what start froze, collect once more, and turn automatic
+        collection back on if it was on."""
         self._timer.stop()
-        gc.unfreeze()
+        if self._thaw_at_stop:
+            gc.unfreeze()
         gc.collect()
         if self._was_enabled:
             gc.enable()
