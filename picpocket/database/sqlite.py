@@ -185,7 +185,8 @@ class _Cursor:
         # The connection's thread holds the GIL while it binds each row, so
         # the event loop waited up to 5 ms at a time for a batch of a
         # thousand rows. Smaller calls let it in between.
-        for part in chunked(list(rows), EXECUTEMANY_ROWS):
+        # No rows still run the statement once, so that an invalid one fails.
+        for part in list(chunked(list(rows), EXECUTEMANY_ROWS)) or [[]]:
             with read_only_as_picpocket_error(self._path):
                 cursor = await self._connection.executemany(statement, part)
             await cursor.close()

@@ -7,6 +7,7 @@ inserts them one statement per row. Both leave out rows whose
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,11 @@ async def test_sqlite_executemany_in_parts(api, location_id, monkeypatch):
     assert parts == [sqlite.EXECUTEMANY_ROWS, sqlite.EXECUTEMANY_ROWS, 1]
     assert ids == await recorded_ids(api)
     assert len(ids) == len(rows)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_executemany_no_rows_checked(api):
+    # With no rows the statement still runs once, so a wrong one fails.
+    with pytest.raises(sqlite3.OperationalError, match="nosuch"):
+        async with api.transaction() as cursor:
+            await cursor.executemany("INSERT INTO nosuch VALUES (?)", [])
