@@ -7,6 +7,7 @@ inserts them one statement per row. Both leave out rows whose
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -164,3 +165,45 @@ async def test_sqlite_executemany_no_rows_checked(api):
     with pytest.raises(sqlite3.OperationalError, match="nosuch"):
         async with api.transaction() as cursor:
             await cursor.executemany("INSERT INTO nosuch VALUES (?)", [])
+
+
+async def test_insert_rows_same_paths_other_location(api, location_id, tmp_path):
+    other = await api.add_location(
+        "other", tmp_path / "other", source=True, removable=False
+    )
+    first = await insert(api, [image_row(api, location_id, "a.jpg", "first")])
+
+    second = await insert(api, [image_row(api, other, "a.jpg", "second")])
+
+    assert second["a.jpg"] != first["a.jpg"]
+    assert second == {"a.jpg": (await recorded_ids_of(api, other))["a.jpg"]}
+
+
+async def recorded_ids_of(api: Any, location: int) -> dict[str, int]:
+    async with api.transaction(commit=False) as cursor:
+        rows = await cursor.fetch_all(
+            "SELECT path, id FROM images WHERE location = ?", (location,)
+        )
+    return {path: int(image_id) for path, image_id in rows}
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_postgres_copy_fallback_for_recorded_path(api, location_id, caplog):
+    # COPY has no ON CONFLICT, so a recorded path sends the batch through
+    # one statement a row, which leaves the recorded row as it was.
+    caplog.set_level(logging.INFO, logger="picpocket")
+    await insert(api, [image_row(api, location_id, "a.jpg", "first")])
+    copied = [r for r in caplog.records if "one at a time" in r.getMessage()]
+
+    await insert(
+        api,
+        [
+            image_row(api, location_id, "a.jpg", "second"),
+            image_row(api, location_id, "b.jpg", "b"),
+        ],
+    )
+    fallbacks = [r for r in caplog.records if "one at a time" in r.getMessage()]
+
+    assert copied == []
+    assert len(fallbacks) == 1
+    assert await recorded(api) == {"a.jpg": "first", "b.jpg": "b"}
