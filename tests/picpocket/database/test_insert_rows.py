@@ -207,3 +207,24 @@ async def test_postgres_copy_fallback_for_recorded_path(api, location_id, caplog
     assert copied == []
     assert len(fallbacks) == 1
     assert await recorded(api) == {"a.jpg": "first", "b.jpg": "b"}
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_postgres_copy_reads_no_images(api, location_id):
+    # A library that grows during an import has no planner statistics yet,
+    # and a lookup of a batch's new rows read every image for each batch.
+    statements: list[str] = []
+    rows = [image_row(api, location_id, f"{n}.jpg", f"h{n}") for n in range(3)]
+    async with api.transaction() as cursor:
+        original = cursor.fetch_all
+
+        async def recording(statement, params=()):
+            statements.append(statement)
+            return await original(statement, params)
+
+        cursor.fetch_all = recording
+        ids = await api.insert_image_rows(cursor, location_id, rows)
+
+    assert ids == await recorded_ids(api)
+    assert statements
+    assert not [s for s in statements if "FROM images" in s]
