@@ -228,3 +228,32 @@ async def test_postgres_copy_reads_no_images(api, location_id):
     assert ids == await recorded_ids(api)
     assert statements
     assert not [s for s in statements if "FROM images" in s]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_postgres_copy_id_clash_raises(api, location_id):
+    # Only a recorded (location, path) sends a batch row by row. Another
+    # unique violation, such as an id some other tool wrote, is an error.
+    async with api.transaction() as cursor:
+        [(next_id,)] = await cursor.fetch_all(
+            "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
+            "FROM images_id_seq"
+        )
+        await cursor.execute(
+            "INSERT INTO images (id, location, path, name) VALUES (?, ?, ?, ?)",
+            (next_id, location_id, "other.jpg", "other"),
+        )
+
+    with pytest.raises(api.integrity_errors):
+        await insert(api, [image_row(api, location_id, "a.jpg", "a")])
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_postgres_copy_fallback_releases_savepoint(api, location_id):
+    await insert(api, [image_row(api, location_id, "a.jpg", "first")])
+
+    async with api.transaction() as cursor:
+        rows = [image_row(api, location_id, "a.jpg", "second")]
+        await api.insert_image_rows(cursor, location_id, rows)
+        with pytest.raises(api.database_errors, match="picpocket_copy"):
+            await cursor.execute("RELEASE SAVEPOINT picpocket_copy")

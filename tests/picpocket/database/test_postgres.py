@@ -7,6 +7,7 @@ and two computers sharing one library.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -635,3 +636,48 @@ async def test_import_without_temporary_tables(tmp_path, jpegs, role_without_tem
         assert await library.count_images(all_tags=["card"]) == len(ids)
     finally:
         await library.close()
+
+
+@pytest.fixture
+def role_without_sequences(postgres_database):
+    """Return connection settings for a role with rights on every table of a
+    library but none on its sequences, as GRANT ... ON ALL TABLES gives."""
+    settings = dict(postgres_database)
+    role = f"picpocket_member_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(**settings, autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
+        connection.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+    try:
+        yield {**settings, "user": role, "password": "secret"}
+    finally:
+        with psycopg.connect(**settings, autocommit=True) as connection:
+            connection.execute(f"DROP OWNED BY {role}")
+            connection.execute(f"DROP ROLE {role}")
+
+
+async def test_import_without_sequence_rights(
+    tmp_path, jpegs, postgres_database, role_without_sequences, caplog
+):
+    owner = await picpocket.initialize(tmp_path / "owner", "postgres", **postgres_database)
+    await owner.close()
+    role = role_without_sequences["user"]
+    with psycopg.connect(**postgres_database, autocommit=True) as connection:
+        connection.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+            f"TO {role}"
+        )
+    caplog.set_level(logging.INFO, logger="picpocket")
+    library = await picpocket.initialize(
+        tmp_path / "member", "postgres", store_credentials=True,
+        **role_without_sequences,
+    )
+    try:
+        await library.add_location("card", jpegs, source=True, removable=False)
+        ids = await library.import_location("card")
+        recorded = await library.get_image_ids()
+    finally:
+        await library.close()
+
+    assert len(ids) == len(list(jpegs.iterdir()))
+    assert sorted(ids) == recorded
+    assert [r for r in caplog.records if "may not draw image ids" in r.getMessage()]
