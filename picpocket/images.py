@@ -34,6 +34,9 @@ _CHUNK_SIZE = 1024 * 1024
 # Pillow. Larger ones are hashed in chunks and parsed from the file, so a
 # huge file never has to fit in memory.
 IN_MEMORY_LIMIT = 64 * 1024 * 1024
+# The largest width or height recorded: PostgreSQL's INTEGER columns hold
+# no more. Pillow's pixel limit stops larger images unless a program lifts it.
+MAX_DIMENSION = 2**31 - 1
 # The range of modification times recorded: a day inside the years 1 to
 # 9999, so that every time zone can still show the time.
 EARLIEST_TIME = datetime(1, 1, 2, tzinfo=timezone.utc)
@@ -216,6 +219,7 @@ def read_image_facts(path: Path | str) -> ImageFacts:
             os.close(descriptor)
         digest, size = hashlib.sha256(data).hexdigest(), len(data)
         width, height, exif, truncated = _read_header(path, data)
+    width, height = _storable_size(path, width, height)
     # The status was taken before the read, so a file changed during the
     # read looks changed again on the next import.
     last_modified = modification_time_of(status, path)
@@ -235,6 +239,24 @@ def read_image_facts(path: Path | str) -> ImageFacts:
         last_modified=last_modified,
         size=size,
     )
+
+
+def _storable_size(
+    path: Path | str, width: int | None, height: int | None
+) -> tuple[int | None, int | None]:
+    """Return the size to record, or (None, None) with a warning when a
+    side is longer than MAX_DIMENSION."""
+    if width is None or height is None or max(width, height) <= MAX_DIMENSION:
+        return width, height
+    logger.warning(
+        "%s claims a size of %d x %d pixels, more than %d on a side, so it is "
+        "recorded without a size",
+        path,
+        width,
+        height,
+        MAX_DIMENSION,
+    )
+    return None, None
 
 
 def jpeg_end_missing(data: bytes | mmap.mmap, scan: int | None = None) -> bool:

@@ -246,6 +246,48 @@ def test_facts_file_with_far_mtime(tmp_path, caplog):
     assert len([r for r in caplog.records if "Canon_40D.jpg" in r.getMessage()]) == 1
 
 
+def tiff_claiming(width: int, height: int) -> bytes:
+    """Return an uncompressed 8-bit grey TIFF whose header claims this size."""
+    entries = [
+        (256, 4, width),  # ImageWidth, LONG
+        (257, 4, height),  # ImageLength
+        (258, 3, 8),  # BitsPerSample, SHORT
+        (259, 3, 1),  # Compression: none
+        (262, 3, 1),  # PhotometricInterpretation: black is zero
+        (273, 4, 8 + 2 + 12 * 8 + 4),  # StripOffsets: right after the IFD
+        (278, 4, 1),  # RowsPerStrip
+        (279, 4, 4),  # StripByteCounts
+    ]
+    directory = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHLL", tag, kind, 1, value) for tag, kind, value in entries
+    )
+    return b"II*\x00" + struct.pack("<L", 8) + directory + b"\x00" * 4 + b"\x00" * 4
+
+
+def test_facts_size_over_integer_column(tmp_path, monkeypatch, caplog):
+    # A program that lifts Pillow's pixel limit can meet a header that
+    # claims more than PostgreSQL's INTEGER columns hold.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    path = tmp_path / "scan.tif"
+    path.write_bytes(tiff_claiming(images.MAX_DIMENSION + 6, 1))
+
+    facts = read_image_facts(path)
+
+    assert (facts.width, facts.height) == (None, None)
+    assert facts.hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [r for r in caplog.records if "scan.tif" in r.getMessage()]
+
+
+def test_facts_size_at_integer_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    path = tmp_path / "scan.tif"
+    path.write_bytes(tiff_claiming(images.MAX_DIMENSION, 1))
+
+    facts = read_image_facts(path)
+
+    assert (facts.width, facts.height) == (images.MAX_DIMENSION, 1)
+
+
 def test_facts_exif_values_converted(tmp_path):
     facts = read_image_facts(copy_sample(tmp_path, "jpg/Canon_40D.jpg"))
 
