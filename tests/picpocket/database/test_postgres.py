@@ -15,6 +15,7 @@ import sys
 import tomllib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -604,23 +605,35 @@ async def test_concurrent_task_runs(computers, jpegs, tmp_path):
     assert set(results[0]) | set(results[1]) == {image.id for image in in_archive}
 
 
-@pytest.fixture
-def role_without_temporary(postgres_database):
-    """Return connection settings for a role that may not create temporary tables."""
-    settings = dict(postgres_database)
-    database = settings["dbname"]
-    role = f"picpocket_no_temp_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def login_role(settings: dict[str, Any], prefix: str) -> Iterator[dict[str, Any]]:
+    """Create a login role with every right on schema public, yield its
+    connection settings, and drop it afterwards."""
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(**settings, autocommit=True) as connection:
         connection.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
-        connection.execute(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
         connection.execute(f"GRANT ALL ON SCHEMA public TO {role}")
     try:
         yield {**settings, "user": role, "password": "secret"}
     finally:
         with psycopg.connect(**settings, autocommit=True) as connection:
-            connection.execute(f'GRANT TEMPORARY ON DATABASE "{database}" TO PUBLIC')
             connection.execute(f"DROP OWNED BY {role}")
             connection.execute(f"DROP ROLE {role}")
+
+
+@pytest.fixture
+def role_without_temporary(postgres_database):
+    """Return connection settings for a role that may not create temporary tables."""
+    settings = dict(postgres_database)
+    database = settings["dbname"]
+    with psycopg.connect(**settings, autocommit=True) as connection:
+        connection.execute(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
+    try:
+        with login_role(settings, "picpocket_no_temp") as role:
+            yield role
+    finally:
+        with psycopg.connect(**settings, autocommit=True) as connection:
+            connection.execute(f'GRANT TEMPORARY ON DATABASE "{database}" TO PUBLIC')
 
 
 async def test_import_without_temporary_tables(tmp_path, jpegs, role_without_temporary):
@@ -642,17 +655,8 @@ async def test_import_without_temporary_tables(tmp_path, jpegs, role_without_tem
 def role_without_sequences(postgres_database):
     """Return connection settings for a role with rights on every table of a
     library but none on its sequences, as GRANT ... ON ALL TABLES gives."""
-    settings = dict(postgres_database)
-    role = f"picpocket_member_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(**settings, autocommit=True) as connection:
-        connection.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
-        connection.execute(f"GRANT ALL ON SCHEMA public TO {role}")
-    try:
-        yield {**settings, "user": role, "password": "secret"}
-    finally:
-        with psycopg.connect(**settings, autocommit=True) as connection:
-            connection.execute(f"DROP OWNED BY {role}")
-            connection.execute(f"DROP ROLE {role}")
+    with login_role(dict(postgres_database), "picpocket_member") as role:
+        yield role
 
 
 async def test_import_without_sequence_rights(
