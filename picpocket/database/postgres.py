@@ -445,6 +445,9 @@ class PostgreSQL(DbApi):
         """
         if not self._copy_allowed:
             return await super().insert_image_rows(cursor, location_id, rows)
+        # NOTE: each savepoint that writes is a subtransaction, and more than
+        # 64 in one transaction (a batch_size over 12,800 rows) slow down
+        # every other session's snapshots until the batch commits.
         await cursor.execute("SAVEPOINT picpocket_copy")
         try:
             ids = await copy_image_rows(cursor, IMPORT_COLUMNS, IMPORT_TYPES, rows)
