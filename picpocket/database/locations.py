@@ -55,6 +55,11 @@ def _check_path(path: object) -> Path | None:
             f"Location path {str(path)!r} is relative; give an absolute path"
         )
     _check_no_nul("path", str(checked))
+    if checked.exists() and not checked.is_dir():
+        raise InvalidPathError(
+            f"Location path {str(checked)!r} is a file, not a folder; give the "
+            f"folder that holds the photos"
+        )
     return checked
 
 

@@ -107,6 +107,16 @@ async def test_add_missing_path(api, tmp_path):
     assert location.path == tmp_path / "absent"
 
 
+async def test_add_file_path(api, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"")
+
+    with pytest.raises(InvalidPathError, match="photo.jpg.*not a folder"):
+        await api.add_location("photo", photo, source=True)
+
+    assert await location_names(api) == []
+
+
 # Editing ---------------------------------------------------------------
 
 
@@ -173,6 +183,17 @@ async def test_edit_no_role(api, tmp_path):
         await api.edit_location(location_id, source=False)
     location = await api.get_location(location_id)
     assert location.source is True
+
+
+async def test_edit_file_path(api, tmp_path):
+    location_id = await api.add_location("photos", tmp_path, source=True)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"")
+
+    with pytest.raises(InvalidPathError, match="not a folder"):
+        await api.edit_location(location_id, path=photo)
+
+    assert (await api.get_location(location_id)).path == tmp_path
 
 
 async def test_edit_relative_path(api, tmp_path):
