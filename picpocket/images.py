@@ -169,7 +169,7 @@ def modification_time_of(
     gives every reader of a file the same value, which import compares
     to tell changed files from unchanged ones. A time outside the years
     1 to 9999, which some file systems can hold, becomes the nearest
-    time within them, with a warning that names `path`.
+    time within them, with a warning that names `path` if it is given.
     """
     seconds, nanoseconds = divmod(status.st_mtime_ns, 1_000_000_000)
     try:
@@ -181,11 +181,13 @@ def modification_time_of(
         if EARLIEST_TIME <= moment <= LATEST_TIME:
             return moment
         moment = min(max(moment, EARLIEST_TIME), LATEST_TIME)
+    if path is None:
+        return moment
     logger.warning(
         "The modification time of %s (%d s after 1970) is outside the years "
         "1 to 9999, so %s is recorded instead; give the file a real "
         "modification time (with touch, for example) to record that",
-        path if path is not None else "a file",
+        path,
         seconds,
         moment.isoformat(),
     )

@@ -124,7 +124,8 @@ def candidate_files(
             logger.warning("Skipping %r: its name is not valid Unicode", entry.path)
             continue
         try:
-            modified = modification_time_of(entry.stat(), entry.path)
+            # Without a path: reading the file warns about an odd time once.
+            modified = modification_time_of(entry.stat())
         except OSError as error:
             logger.warning("Skipping %s: %s", entry.path, error)
             continue
