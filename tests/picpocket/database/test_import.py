@@ -521,8 +521,13 @@ async def test_import_missing_folder(api, tmp_path, removable):
         await api.import_location("main")
 
 
-async def test_import_file_as_root(api, jpegs):
-    await add_folder(api, "main", jpegs / "Canon_40D.jpg")
+async def test_import_file_as_root(api, jpegs, tmp_path):
+    # add_location rejects a file, but a folder can be replaced by one later.
+    root = tmp_path / "card"
+    root.mkdir()
+    await add_folder(api, "main", root)
+    root.rmdir()
+    shutil.copyfile(jpegs / "Canon_40D.jpg", root)
 
     with pytest.raises(InvalidPathError, match="main"):
         await api.import_location("main")
