@@ -35,9 +35,7 @@ _TYPE_NAMES = {
 
 
 class CopyCursor(Protocol):
-    """A cursor that can run statements and COPY FROM STDIN."""
-
-    async def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+    """A cursor that can run queries and COPY FROM STDIN."""
 
     async def fetch_all(
         self, statement: str, params: Sequence[Any] = ()

@@ -1,7 +1,7 @@
 """Tests of insert_image_rows, which writes an import's new rows.
 
-PostgreSQL stages the rows in a temporary table through COPY, and SQLite
-inserts them one statement per row. Both leave out rows whose
+PostgreSQL sends the rows by COPY, with ids drawn from the id sequence,
+and SQLite inserts them one statement per row. Both leave out rows whose
 (location, path) is recorded, and a rollback undoes the whole batch.
 """
 
@@ -108,8 +108,8 @@ async def test_insert_rows_rollback_undone(api, location_id):
 
 
 async def test_insert_rows_batches_separate(api, location_id):
-    # On one connection, a row of the first batch left in a staging table
-    # would come back with the second batch, after its image was deleted.
+    # On one connection, nothing of the first batch may come back with the
+    # second one after its image was deleted.
     async with api.connect() as connection:
         async with api.cursor(connection, commit=True) as cursor:
             rows = [image_row(api, location_id, "a.jpg", "a")]
