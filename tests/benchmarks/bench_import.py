@@ -88,13 +88,7 @@ async def watched_import(
     """Import `folder` into a new library under a stall watch; return the
     seconds it took and the watch."""
     async with harness.new_library(backend, server) as api:
-        await api.add_location(
-            "bench", folder, source=True, destination=True, removable=False
-        )
-        async with stalls.StallMonitor() as monitor:
-            started = time.perf_counter()
-            await api.import_location("bench")
-            elapsed = time.perf_counter() - started
+        elapsed, monitor = await stalls.watched_import(api, "bench", folder)
         recorded = await api.count_images()
     check_count(backend, recorded, expected)
     return elapsed, monitor

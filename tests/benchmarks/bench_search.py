@@ -93,13 +93,7 @@ async def build_library(
     report: results.Report, backend: str, api: picpocket.PicPocket, folder: Path
 ) -> list[int]:
     """Import the tiny photos, report the time and stalls, and return the image ids."""
-    await api.add_location(
-        "tiny", folder, source=True, destination=True, removable=False
-    )
-    async with stalls.StallMonitor() as monitor:
-        started = time.perf_counter()
-        await api.import_location("tiny")
-        elapsed = time.perf_counter() - started
+    elapsed, monitor = await stalls.watched_import(api, "tiny", folder)
     image_ids = await api.get_image_ids()
     count = len(image_ids)
     report.add(backend, f"import {count:,} tiny JPEGs", elapsed, "s", decimals=2)

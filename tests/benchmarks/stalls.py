@@ -17,7 +17,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+import picpocket
 
 from tests.benchmarks.results import Report
 
@@ -133,6 +136,19 @@ class StallMonitor(Gaps):
         gc.callbacks.remove(self._on_collection)
         output, _ = await asyncio.to_thread(self._sleeper.communicate, "")
         self.other.gaps = json.loads(output)
+
+
+async def watched_import(
+    api: picpocket.PicPocket, name: str, folder: Path
+) -> tuple[float, StallMonitor]:
+    """Add folder as a location and import it under a stall watch; return the
+    seconds the import took and the watch."""
+    await api.add_location(name, folder, source=True, destination=True, removable=False)
+    async with StallMonitor() as monitor:
+        started = time.perf_counter()
+        await api.import_location(name)
+        elapsed = time.perf_counter() - started
+    return elapsed, monitor
 
 
 async def gap_with_cpus_busy(seconds: float) -> Gaps:
